@@ -1,0 +1,40 @@
+"""Settings read from the environment; SQLite under instance/ by default."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-secret-change-me"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{BASE_DIR / 'instance' / 'commun.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Seconds between two live-update polls of a page.
+    POLL_INTERVAL_SECONDS = _int("POLL_INTERVAL_SECONDS", 10)
+    PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 12)
+    # Failed sign-ins allowed per e-mail address and per client address in the window.
+    SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 5)
+    SIGN_IN_MAX_FAILURES_PER_IP = _int("SIGN_IN_MAX_FAILURES_PER_IP", 30)
+    SIGN_IN_WINDOW_SECONDS = _int("SIGN_IN_WINDOW_SECONDS", 900)
+    # Behind a load balancer, trust this many proxies for the client address.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    UPLOADS_PATH = os.environ.get("UPLOADS_PATH") or str(BASE_DIR / "instance" / "uploads")
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed session cookie
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,0 +1,227 @@
+"""Read-side queries for published proposals: lists, live states, engaged groups.
+
+Each function issues a fixed number of queries, whatever the size of the data.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, func, select
+
+from models import (
+    ActionGroup,
+    BudgetRound,
+    Category,
+    Commitment,
+    CommitmentStatus,
+    Proposal,
+    ProposalStatus,
+    db,
+    fold_text,
+)
+
+CATEGORY_LABELS = {
+    Category.alimentation: "Alimentation",
+    Category.solidarite: "Solidarité",
+    Category.ecologie: "Écologie",
+    Category.logement: "Logement",
+    Category.education: "Éducation populaire",
+    Category.sante: "Santé",
+    Category.culture: "Culture",
+    Category.mobilite: "Mobilité",
+}
+
+SORTS = ("recentes", "proches", "financables")
+STATUS_FILTERS = ("ouverte", "financable")
+
+effective_threshold_sql = func.coalesce(Proposal.threshold_override, BudgetRound.base_threshold)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What a progress bar shows; its token lets a poll say whether anything changed."""
+
+    id: int
+    count: int
+    threshold: int
+    fundable: bool
+    title: str = ""
+
+    @property
+    def token(self) -> str:
+        return f"{self.id}.{self.count}.{self.threshold}.{int(self.fundable)}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.count / self.threshold)) if self.threshold else 100
+
+
+@dataclass(frozen=True)
+class ProposalCard:
+    id: int
+    slug: str
+    title: str
+    summary: str
+    category: Category
+    per_group_budget_cents: int
+    published_at: datetime | None
+    fundable_at: datetime | None
+    state: LiveState
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    q: str = ""
+    category: str = ""
+    status: str = ""
+    sort: str = "recentes"
+
+
+def _card_columns():
+    return (
+        Proposal.id,
+        Proposal.slug,
+        Proposal.title,
+        Proposal.summary,
+        Proposal.category,
+        Proposal.per_group_budget_cents,
+        Proposal.published_at,
+        Proposal.fundable_at,
+        Proposal.commitment_count,
+        effective_threshold_sql.label("threshold"),
+    )
+
+
+def _to_card(row) -> ProposalCard:
+    return ProposalCard(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        summary=row.summary,
+        category=row.category,
+        per_group_budget_cents=row.per_group_budget_cents,
+        published_at=row.published_at,
+        fundable_at=row.fundable_at,
+        state=LiveState(
+            row.id, row.commitment_count, row.threshold, row.fundable_at is not None, row.title
+        ),
+    )
+
+
+def published_cards_query(filters: ListFilters) -> Select:
+    query = (
+        select(*_card_columns())
+        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
+        .where(Proposal.status == ProposalStatus.published)
+    )
+    if filters.category:
+        query = query.where(Proposal.category == filters.category)
+    if filters.status == "ouverte":
+        query = query.where(Proposal.fundable_at.is_(None))
+    elif filters.status == "financable":
+        query = query.where(Proposal.fundable_at.is_not(None))
+    for word in fold_text(filters.q).split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Proposal.search_text.like(f"%{escaped}%", escape="\\"))
+    if filters.sort == "proches":
+        # Open proposals first, the fewest missing commitments first.
+        missing = effective_threshold_sql - Proposal.commitment_count
+        query = query.order_by(
+            case((Proposal.fundable_at.is_(None), 0), else_=1), missing, Proposal.id.desc()
+        )
+    elif filters.sort == "financables":
+        query = query.order_by(
+            case((Proposal.fundable_at.is_(None), 1), else_=0),
+            Proposal.fundable_at.desc(),
+            Proposal.id.desc(),
+        )
+    else:
+        query = query.order_by(Proposal.published_at.desc(), Proposal.id.desc())
+    return query
+
+
+def page_of_cards(filters: ListFilters, page: int, per_page: int):
+    """(cards, total) for one page: two queries."""
+    query = published_cards_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return [_to_card(row) for row in rows], total
+
+
+def card_by_slug(slug: str) -> ProposalCard | None:
+    row = db.session.execute(
+        select(*_card_columns())
+        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
+        .where(Proposal.slug == slug, Proposal.status == ProposalStatus.published)
+    ).first()
+    return _to_card(row) if row else None
+
+
+def card_by_id(proposal_id: int) -> ProposalCard | None:
+    row = db.session.execute(
+        select(*_card_columns())
+        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
+        .where(Proposal.id == proposal_id, Proposal.status == ProposalStatus.published)
+    ).first()
+    return _to_card(row) if row else None
+
+
+def live_states(ids: list[int]) -> dict[int, LiveState]:
+    """Current states of these published proposals, in one query."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Proposal.id,
+            Proposal.commitment_count,
+            effective_threshold_sql.label("threshold"),
+            Proposal.fundable_at,
+            Proposal.title,
+        )
+        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
+        .where(Proposal.id.in_(ids), Proposal.status == ProposalStatus.published)
+    ).all()
+    return {
+        r.id: LiveState(r.id, r.commitment_count, r.threshold, r.fundable_at is not None, r.title)
+        for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class EngagedGroup:
+    group_id: int
+    name: str
+    commune: str
+    departement: str
+    committed_at: datetime
+
+
+def engaged_groups(proposal_id: int) -> list[EngagedGroup]:
+    rows = db.session.execute(
+        select(
+            ActionGroup.id,
+            ActionGroup.name,
+            ActionGroup.commune,
+            ActionGroup.departement,
+            Commitment.committed_at,
+        )
+        .join(Commitment, Commitment.group_id == ActionGroup.id)
+        .where(
+            Commitment.proposal_id == proposal_id,
+            Commitment.status == CommitmentStatus.active,
+        )
+        .order_by(Commitment.committed_at, Commitment.id)
+    ).all()
+    return [EngagedGroup(*row) for row in rows]
+
+
+def commitments_of_groups(group_ids: list[int], proposal_id: int) -> dict[int, Commitment]:
+    """The commitments (active or withdrawn) of these groups to one proposal, by group."""
+    if not group_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Commitment).where(
+            and_(Commitment.proposal_id == proposal_id, Commitment.group_id.in_(group_ids))
+        )
+    )
+    return {c.group_id: c for c in rows}

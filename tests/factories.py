@@ -1,0 +1,103 @@
+"""Rows for tests, written directly (not through services) so tests set up fast."""
+
+import itertools
+
+from models import (
+    ActionGroup,
+    BudgetRound,
+    Category,
+    Commitment,
+    MemberRole,
+    Membership,
+    Person,
+    Proposal,
+    ProposalStatus,
+    db,
+    utcnow,
+)
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def person(email: str | None = None, name: str | None = None, **roles) -> Person:
+    n = next(_seq)
+    p = Person(email=email or f"personne{n}@example.org", display_name=name or f"Personne {n}")
+    p.set_password(PASSWORD)
+    for role, value in roles.items():
+        setattr(p, f"is_{role}", value)
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+def group(name: str | None = None, certified: bool = True, departement: str = "33") -> ActionGroup:
+    n = next(_seq)
+    g = ActionGroup(
+        name=name or f"Groupe {n}",
+        commune="Bordeaux",
+        departement=departement,
+        certified_at=utcnow() if certified else None,
+    )
+    db.session.add(g)
+    db.session.commit()
+    return g
+
+
+def member(p: Person, g: ActionGroup, role: str = "manager") -> Membership:
+    m = Membership(person_id=p.id, group_id=g.id, role=MemberRole(role))
+    db.session.add(m)
+    db.session.commit()
+    return m
+
+
+def manager_of(g: ActionGroup | None = None, **kwargs) -> tuple[Person, ActionGroup]:
+    g = g or group(**kwargs)
+    p = person()
+    member(p, g, "manager")
+    return p, g
+
+
+def budget_round(base_threshold: int = 15, total_cents: int = 10_000_000) -> BudgetRound:
+    r = BudgetRound(name="Budget 2027", total_cents=total_cents, base_threshold=base_threshold)
+    db.session.add(r)
+    db.session.commit()
+    return r
+
+
+def proposal(
+    round_: BudgetRound | None = None,
+    title: str | None = None,
+    status: ProposalStatus = ProposalStatus.published,
+    threshold_override: int | None = None,
+    category: Category = Category.solidarite,
+    budget_cents: int = 50_000,
+    summary: str = "Une action simple à reproduire.",
+    body: str = "## Comment faire\n\nRéunir le groupe.",
+) -> Proposal:
+    round_ = round_ or db.session.query(BudgetRound).first() or budget_round()
+    n = next(_seq)
+    title = title or f"Action numéro {n}"
+    p = Proposal(
+        round_id=round_.id,
+        title=title,
+        slug=f"action-{n}",
+        summary=summary,
+        body=body,
+        category=category,
+        per_group_budget_cents=budget_cents,
+        status=status,
+        threshold_override=threshold_override,
+        published_at=utcnow() if status == ProposalStatus.published else None,
+    )
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+def commitments(p: Proposal, groups: list[ActionGroup], by: Person | None = None) -> None:
+    """Active commitments written directly, keeping the proposal's counter in step."""
+    for g in groups:
+        db.session.add(Commitment(group_id=g.id, proposal_id=p.id, person_id=by.id if by else None))
+    p.commitment_count += len(groups)
+    db.session.commit()

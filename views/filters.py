@@ -1,0 +1,51 @@
+"""Template filters: money in euros, Paris times, safe Markdown."""
+
+from datetime import datetime
+
+import nh3
+from babel.numbers import format_currency
+from flask_babel import format_datetime
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML with raw HTML off, then cleaned: no script, no handler, no js: link."""
+    html = _markdown.render(text or "")
+    # Titles in a body start below the page's own h1.
+    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def money(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    amount = cents / 100
+    fmt = "#,##0 ¤" if cents % 100 == 0 else "#,##0.00 ¤"
+    return format_currency(amount, "EUR", format=fmt, locale="fr_FR", currency_digits=False)
+
+
+def paris_datetime(value: datetime | None, fmt: str = "d MMMM yyyy 'à' HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def register_filters(app) -> None:
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(paris_datetime, "paris")

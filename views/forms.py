@@ -1,0 +1,35 @@
+"""WTForms forms shared by several views; each gives its POST a CSRF token."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+
+class CommitForm(FlaskForm):
+    group_id = IntegerField(_l("Groupe"), validators=[InputRequired(_l("Choisissez un groupe."))])
+    note = TextAreaField(
+        _l("Comment le groupe va l'adapter localement (facultatif)"),
+        validators=[Optional(), Length(max=2000, message=_l("2 000 caractères au plus."))],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    group_id = IntegerField(validators=[InputRequired(_l("Choisissez un groupe."))])
+
+
+class ThresholdForm(FlaskForm):
+    threshold = IntegerField(
+        _l("Seuil propre à cette action (vide : seuil du budget)"),
+        validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Au moins 1 groupe."))],
+    )
+    reason = StringField(
+        _l("Raison du changement"),
+        validators=[InputRequired(_l("Indiquez une raison.")), Length(max=500)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """Gives a POST-only button its CSRF token."""
+
+    next = HiddenField()

@@ -1,0 +1,56 @@
+"""A group's public page: who it is, its commitments; its members for its members."""
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import (
+    ActionGroup,
+    Commitment,
+    CommitmentStatus,
+    Membership,
+    Person,
+    Proposal,
+    ProposalStatus,
+    db,
+)
+from services.access import role_in_group
+
+bp = Blueprint("groups", __name__, url_prefix="/groupes")
+
+
+@bp.get("/<int:group_id>")
+def detail(group_id: int):
+    group = db.session.get(ActionGroup, group_id)
+    if group is None:
+        abort(404)
+    my_role = role_in_group(current_user, group.id)
+    can_see_members = my_role is not None or (
+        current_user.is_authenticated and current_user.is_admin
+    )
+    members = []
+    if can_see_members:
+        members = db.session.execute(
+            select(Person.display_name, Membership.role)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group.id)
+            .order_by(Membership.role, Person.display_name)
+        ).all()
+    commitments = db.session.execute(
+        select(Proposal.title, Proposal.slug, Proposal.fundable_at, Commitment.committed_at)
+        .join(Commitment, Commitment.proposal_id == Proposal.id)
+        .where(
+            Commitment.group_id == group.id,
+            Commitment.status == CommitmentStatus.active,
+            Proposal.status == ProposalStatus.published,
+        )
+        .order_by(Commitment.committed_at.desc())
+    ).all()
+    return render_template(
+        "groups/detail.html",
+        group=group,
+        my_role=my_role,
+        members=members,
+        can_see_members=can_see_members,
+        commitments=commitments,
+    )

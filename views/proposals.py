@@ -1,0 +1,253 @@
+"""Published proposals: the list (home), a proposal's page, live polling, commit and withdraw."""
+
+import hashlib
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from models import Category
+from services import catalog
+from services.access import managed_groups
+from services.commitments import commit_group, set_threshold_override, withdraw_commitment
+from services.errors import DomainError
+
+from .forms import CommitForm, ThresholdForm, WithdrawForm
+from .htmx import is_htmx, vary_on_htmx
+
+bp = Blueprint("proposals", __name__)
+
+MAX_POLLED = 100
+_TOKEN_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})\.([01])$")
+
+
+def _list_filters() -> tuple[catalog.ListFilters, int]:
+    """Filters from the query string; anything malformed is ignored, never an error."""
+    args = request.args
+    category = args.get("categorie", "")
+    status = args.get("statut", "")
+    sort = args.get("tri", "recentes")
+    page = args.get("page", "1")
+    filters = catalog.ListFilters(
+        q=args.get("q", "")[:200].strip(),
+        category=category if category in Category.__members__ else "",
+        status=status if status in catalog.STATUS_FILTERS else "",
+        sort=sort if sort in catalog.SORTS else "recentes",
+    )
+    return filters, int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+
+
+@bp.get("/")
+def index():
+    filters, page = _list_filters()
+    per_page = current_app.config["PROPOSALS_PER_PAGE"]
+    cards, total = catalog.page_of_cards(filters, page, per_page)
+    pages = max(1, -(-total // per_page))
+    context = dict(
+        cards=cards,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        categories=catalog.CATEGORY_LABELS,
+        poll_tokens="-".join(card.state.token for card in cards),
+    )
+    if is_htmx() and request.headers.get("HX-Target") == "proposal-results":
+        return vary_on_htmx(make_response(render_template("proposals/_results.html", **context)))
+    return vary_on_htmx(make_response(render_template("proposals/index.html", **context)))
+
+
+def _commit_context(card: catalog.ProposalCard) -> dict:
+    """Everything the commit control needs for the signed-in person: one or two queries."""
+    groups = managed_groups(current_user)
+    commitments = catalog.commitments_of_groups([g.id for g in groups], card.id)
+    engaged = [g for g in groups if g.id in commitments and commitments[g.id].is_active]
+    available = [g for g in groups if g.is_certified and g not in engaged]
+    uncertified = [g for g in groups if not g.is_certified and g not in engaged]
+    return dict(
+        card=card,
+        managed=groups,
+        engaged_mine=engaged,
+        available=available,
+        uncertified=uncertified,
+        commit_form=CommitForm(formdata=None),
+        withdraw_form=WithdrawForm(formdata=None),
+    )
+
+
+def _detail_context(card: catalog.ProposalCard) -> dict:
+    from models import Proposal, db
+
+    proposal = db.session.get(Proposal, card.id)
+    return dict(
+        proposal=proposal,
+        card=card,
+        groups=catalog.engaged_groups(card.id),
+        categories=catalog.CATEGORY_LABELS,
+        threshold_form=ThresholdForm(formdata=None),
+        poll_tokens=card.state.token,
+        **_commit_context(card),
+    )
+
+
+@bp.get("/propositions/<slug>")
+def detail(slug: str):
+    card = catalog.card_by_slug(slug)
+    if card is None:
+        abort(404)
+    return vary_on_htmx(
+        make_response(render_template("proposals/detail.html", **_detail_context(card)))
+    )
+
+
+def _parse_tokens(raw: str) -> dict[int, str]:
+    tokens = {}
+    for token in raw.split("-") if raw else []:
+        match = _TOKEN_RE.match(token)
+        if not match:
+            abort(400, _("Paramètre d'état invalide."))
+        tokens[int(match.group(1))] = token
+    if len(tokens) > MAX_POLLED:
+        abort(400, _("Trop de propositions suivies à la fois."))
+    return tokens
+
+
+@bp.get("/propositions/etat")
+def poll():
+    """One request per page and interval: 204 when nothing the page shows has changed."""
+    known = _parse_tokens(request.args.get("s", ""))
+    detail_id = request.args.get("detail", "")
+    detail_id = int(detail_id) if detail_id.isdigit() and int(detail_id) in known else None
+    states = catalog.live_states(list(known))
+    current = "-".join(states[i].token for i in known if i in states)
+    etag = hashlib.blake2s(current.encode(), digest_size=12).hexdigest()
+    changed = [state for i, state in states.items() if known[i] != state.token]
+    if not changed:
+        response = make_response("", 204)
+    else:
+        response = make_response(
+            render_template(
+                "proposals/_poll_update.html",
+                changed=changed,
+                poll_tokens=current,
+                detail_id=detail_id,
+                groups=catalog.engaged_groups(detail_id) if detail_id else None,
+            )
+        )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+def _after_commit_action(card_id: int, error: DomainError | None, status: int, form=None):
+    """The answer to a commit or withdraw: a fragment for htmx, a redirect (303) otherwise."""
+    card = catalog.card_by_id(card_id)
+    if card is None:
+        abort(404)
+    if not is_htmx():
+        if error is None:
+            return redirect(url_for(".detail", slug=card.slug), 303)
+        flash(error.message, "error")
+        context = _detail_context(card)
+        return vary_on_htmx(make_response(render_template("proposals/detail.html", **context),
+                                          status))
+    context = _commit_context(card)
+    if form is not None and error is not None:
+        context["commit_form"] = form
+    context.update(
+        error=error.message if error else None,
+        changed=[card.state],
+        poll_tokens=card.state.token,
+        detail_id=card.id,
+        groups=catalog.engaged_groups(card.id),
+    )
+    return vary_on_htmx(
+        make_response(render_template("proposals/_commit_response.html", **context), status)
+    )
+
+
+class _FormError(DomainError):
+    status = 422
+
+
+def _form_error(form) -> _FormError:
+    messages = [m for errors in form.errors.values() for m in errors]
+    return _FormError(" ".join(str(m) for m in messages) or _("Formulaire invalide."))
+
+
+def _require_login_for_action():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+@bp.post("/propositions/<int:proposal_id>/engagement")
+def commit(proposal_id: int):
+    if (response := _require_login_for_action()) is not None:
+        return response
+    if catalog.card_by_id(proposal_id) is None:
+        abort(404)
+    form = CommitForm()
+    error = None
+    if not form.validate_on_submit():
+        error = _form_error(form)
+    else:
+        try:
+            commit_group(current_user, form.group_id.data, proposal_id, form.note.data or "")
+        except DomainError as exc:
+            error = exc
+    if error is None:
+        flash(_("Le groupe est engagé. Merci !"), "success")
+    return _after_commit_action(proposal_id, error, error.status if error else 200, form)
+
+
+@bp.post("/propositions/<int:proposal_id>/retrait")
+def withdraw(proposal_id: int):
+    if (response := _require_login_for_action()) is not None:
+        return response
+    if catalog.card_by_id(proposal_id) is None:
+        abort(404)
+    form = WithdrawForm()
+    error = None
+    if not form.validate_on_submit():
+        error = _form_error(form)
+    else:
+        try:
+            withdraw_commitment(current_user, form.group_id.data, proposal_id)
+        except DomainError as exc:
+            error = exc
+    if error is None:
+        flash(_("L'engagement du groupe est retiré."), "success")
+    return _after_commit_action(proposal_id, error, error.status if error else 200)
+
+
+@bp.post("/propositions/<int:proposal_id>/seuil")
+def threshold(proposal_id: int):
+    if (response := _require_login_for_action()) is not None:
+        return response
+    card = catalog.card_by_id(proposal_id)
+    if card is None:
+        abort(404)
+    form = ThresholdForm()
+    try:
+        if not form.validate_on_submit():
+            raise _form_error(form)
+        set_threshold_override(current_user, proposal_id, form.threshold.data, form.reason.data)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        context = _detail_context(card)
+        context["threshold_form"] = form
+        return make_response(render_template("proposals/detail.html", **context), exc.status)
+    flash(_("Le seuil est enregistré."), "success")
+    return redirect(url_for(".detail", slug=card.slug), 303)
