@@ -1,6 +1,7 @@
 """The application factory: extensions, blueprints, CLI, error handlers, security headers."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,9 +27,6 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Connectez-vous pour continuer."
-    login_manager.login_message_category = "info"
     with app.app_context():
         configure_engine(db.engine)
 
@@ -39,6 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
     from cli import register_cli
 
     register_cli(app)
+
+    @app.get("/sante")
+    def health():
+        """A constant answer for load balancers, and the baseline of the benchmark."""
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
     @app.after_request
     def _security_headers(response):
@@ -55,6 +58,31 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first():
+    """Send the person to the sign-in page, then back where they were.
+
+    After a POST, "back" is the page the form was on; an htmx request is told to load the
+    sign-in page whole (HX-Redirect) rather than swap it into a fragment.
+    """
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext
+
+    from views.htmx import is_htmx
+
+    flash(gettext("Connectez-vous pour continuer."), "info")
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc == request.host
+        back = (referrer.path + (f"?{referrer.query}" if referrer.query else "")) if same_site else "/"
+    target = url_for("auth.sign_in", next=back)
+    if is_htmx():
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
 
 
 @login_manager.user_loader

@@ -4,9 +4,12 @@ COMMUN_TEST_BACKEND=postgresql runs it against TEST_DATABASE_URL. COMMUN_REQUIRE
 by .ci/run) turns "PostgreSQL or the browser is missing" from a skip into a failure.
 """
 
+import contextvars
 import os
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -53,6 +56,20 @@ def _reset_schema(app) -> None:
             db.create_all()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as in production: a fresh `g` and session.
+
+    Without it the request would reuse the test's pushed app context, sharing the signed-in
+    person cached in `g` and the test's database session between requests and clients. The
+    test's own transaction is ended first, so that its next reads see what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -65,6 +82,7 @@ def make_app(tmp_path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     _reset_schema(app)
     return app
 

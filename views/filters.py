@@ -35,7 +35,7 @@ def money(cents: int | None) -> str:
     if cents is None:
         return ""
     amount = cents / 100
-    fmt = "#,##0 ¤" if cents % 100 == 0 else "#,##0.00 ¤"
+    fmt = "#,##0\u00a0¤" if cents % 100 == 0 else "#,##0.00\u00a0¤"
     return format_currency(amount, "EUR", format=fmt, locale="fr_FR", currency_digits=False)
 
 

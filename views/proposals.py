@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Category
+from models import Category, Proposal, db
 from services import catalog
 from services.access import managed_groups
 from services.commitments import commit_group, set_threshold_override, withdraw_commitment
@@ -87,12 +87,9 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
 
 
 def _detail_context(card: catalog.ProposalCard) -> dict:
-    from models import Proposal, db
-
     proposal = db.session.get(Proposal, card.id)
     return dict(
         proposal=proposal,
-        card=card,
         groups=catalog.engaged_groups(card.id),
         categories=catalog.CATEGORY_LABELS,
         threshold_form=ThresholdForm(formdata=None),
