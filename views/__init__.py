@@ -1,6 +1,6 @@
 """Blueprints, error pages and template helpers."""
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -37,6 +37,13 @@ ERROR_MESSAGES = {
 }
 
 
+def my_groups() -> list:
+    """The groups the signed-in person acts for, queried once per request."""
+    if "my_groups" not in g:
+        g.my_groups = managed_groups(current_user) if current_user.is_authenticated else []
+    return g.my_groups
+
+
 def error_response(status: int, message: str | None = None):
     """A French error page, or for htmx a message placed in the page's message area."""
     title = _(ERROR_TITLES.get(status, "Erreur"))
@@ -62,9 +69,8 @@ def register_views(app: Flask) -> None:
 
     @app.context_processor
     def _navigation():
-        if current_user.is_authenticated:
-            return {"nav_groups": managed_groups(current_user)}
-        return {"nav_groups": []}
+        # A function, so that fragments which never show the navigation never query it.
+        return {"my_groups": my_groups}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):

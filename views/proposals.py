@@ -19,10 +19,10 @@ from flask_login import current_user
 
 from models import Category, Proposal, db
 from services import catalog
-from services.access import managed_groups
 from services.commitments import commit_group, set_threshold_override, withdraw_commitment
 from services.errors import DomainError
 
+from . import my_groups
 from .forms import CommitForm, ThresholdForm, WithdrawForm
 from .htmx import is_htmx, vary_on_htmx
 
@@ -70,7 +70,7 @@ def index():
 
 def _commit_context(card: catalog.ProposalCard) -> dict:
     """Everything the commit control needs for the signed-in person: one or two queries."""
-    groups = managed_groups(current_user)
+    groups = my_groups()
     commitments = catalog.commitments_of_groups([g.id for g in groups], card.id)
     engaged = [g for g in groups if g.id in commitments and commitments[g.id].is_active]
     available = [g for g in groups if g.is_certified and g not in engaged]
