@@ -11,7 +11,7 @@ from .access import require_staff
 from .errors import Conflict, Invalid, NotFound
 from .tx import for_update, write_transaction
 
-DEPARTEMENT_RE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]|98[0-9])$")
+DEPARTEMENT_RE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9]|2A|2B|[3-8][0-9]|9[0-5]|97[1-6]|98[0-9])$")
 
 
 def clean_departement(code: str) -> str:
