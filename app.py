@@ -78,7 +78,9 @@ def _sign_in_first():
     else:
         referrer = urlsplit(request.referrer or "")
         same_site = referrer.netloc == request.host
-        back = (referrer.path + (f"?{referrer.query}" if referrer.query else "")) if same_site else "/"
+        back = (
+            (referrer.path + (f"?{referrer.query}" if referrer.query else "")) if same_site else "/"
+        )
     target = url_for("auth.sign_in", next=back)
     if is_htmx():
         return "", 401, {"HX-Redirect": target}

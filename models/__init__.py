@@ -1,7 +1,7 @@
 """Typed models, one module per aggregate; importing this package registers them all."""
 
-from .base import Base, UTCDateTime, db, utcnow
 from .audit import AuditEntry
+from .base import Base, UTCDateTime, db, utcnow
 from .groups import ActionGroup, MemberRole, Membership
 from .people import STAFF_ROLES, Person, SignInFailure
 from .proposals import (

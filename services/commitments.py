@@ -73,9 +73,7 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
     """Commit the group to the action; returns the commitment's id."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise Invalid(
-            _("La note ne peut dépasser %(max)d caractères.", max=NOTE_MAX_LENGTH)
-        )
+        raise Invalid(_("La note ne peut dépasser %(max)d caractères.", max=NOTE_MAX_LENGTH))
     try:
         with write_transaction():
             proposal = _lock_published_proposal(proposal_id)

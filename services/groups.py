@@ -34,20 +34,23 @@ def _clean_fields(name: str, commune: str, departement: str) -> tuple[str, str, 
 
 def _audit(actor: Person | None, action: str, group_id: int, **values) -> None:
     db.session.add(
-        AuditEntry(
-            actor_id=actor.id if actor else None, action=action, group_id=group_id, **values
-        )
+        AuditEntry(actor_id=actor.id if actor else None, action=action, group_id=group_id, **values)
     )
 
 
 def create_group_unchecked(
-    name: str, commune: str, departement: str, certified: bool = False,
+    name: str,
+    commune: str,
+    departement: str,
+    certified: bool = False,
     actor: Person | None = None,
 ) -> int:
     name, commune, departement = _clean_fields(name, commune, departement)
     with write_transaction():
         group = ActionGroup(
-            name=name, commune=commune, departement=departement,
+            name=name,
+            commune=commune,
+            departement=departement,
             certified_at=utcnow() if certified else None,
         )
         db.session.add(group)
@@ -77,8 +80,13 @@ def update_group(actor: Person, group_id: int, name: str, commune: str, departem
         group = _lock_group(group_id)
         old = f"{group.name} · {group.commune} ({group.departement})"
         group.name, group.commune, group.departement = name, commune, departement
-        _audit(actor, "group.update", group.id, old_value=old,
-               new_value=f"{name} · {commune} ({departement})")
+        _audit(
+            actor,
+            "group.update",
+            group.id,
+            old_value=old,
+            new_value=f"{name} · {commune} ({departement})",
+        )
 
 
 def set_certification(actor: Person, group_id: int, certified: bool, reason: str) -> None:
@@ -91,12 +99,12 @@ def set_certification(actor: Person, group_id: int, certified: bool, reason: str
         group = _lock_group(group_id)
         if group.is_certified == certified:
             raise Conflict(
-                _("Ce groupe est déjà certifié.") if certified
+                _("Ce groupe est déjà certifié.")
+                if certified
                 else _("Ce groupe n'est pas certifié.")
             )
         group.certified_at = utcnow() if certified else None
-        _audit(actor, "group.certify" if certified else "group.decertify", group.id,
-               reason=reason)
+        _audit(actor, "group.certify" if certified else "group.decertify", group.id, reason=reason)
 
 
 def _parse_role(role: str) -> MemberRole:
@@ -106,8 +114,9 @@ def _parse_role(role: str) -> MemberRole:
         raise Invalid(_("Rôle de membre inconnu.")) from error
 
 
-def set_membership_unchecked(group_id: int, email: str, role: str,
-                             actor: Person | None = None) -> None:
+def set_membership_unchecked(
+    group_id: int, email: str, role: str, actor: Person | None = None
+) -> None:
     """Add the person to the group with this role, or change their role."""
     member_role = _parse_role(role)
     with write_transaction():
@@ -131,8 +140,14 @@ def set_membership_unchecked(group_id: int, email: str, role: str,
         else:
             old = membership.role.value
             membership.role = member_role
-        _audit(actor, "group.member", group.id, person_id=person.id,
-               old_value=old, new_value=member_role.value)
+        _audit(
+            actor,
+            "group.member",
+            group.id,
+            person_id=person.id,
+            old_value=old,
+            new_value=member_role.value,
+        )
 
 
 def set_membership(actor: Person, group_id: int, email: str, role: str) -> None:
@@ -151,6 +166,12 @@ def remove_membership(actor: Person, group_id: int, person_id: int) -> None:
         )
         if membership is None:
             raise NotFound(_("Cette personne n'est pas membre du groupe."))
-        _audit(actor, "group.member", group.id, person_id=person_id,
-               old_value=membership.role.value, new_value="")
+        _audit(
+            actor,
+            "group.member",
+            group.id,
+            person_id=person_id,
+            old_value=membership.role.value,
+            new_value="",
+        )
         db.session.delete(membership)

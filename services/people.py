@@ -6,10 +6,9 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import STAFF_ROLES, AuditEntry, Person, SignInFailure, db, utcnow
-
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .access import require_staff
 from .errors import Conflict, Invalid, TooManyAttempts
@@ -118,8 +117,9 @@ def change_password(person: Person, current: str, new: str) -> None:
         locked.auth_version += 1
 
 
-def authenticate(email: str, password: str, ip: str, max_failures: int, max_per_ip: int,
-                 window_seconds: int) -> Person:
+def authenticate(
+    email: str, password: str, ip: str, max_failures: int, max_per_ip: int, window_seconds: int
+) -> Person:
     """The person with these credentials, or an error that says nothing about the address.
 
     Failures are stored in the database so that every app server counts them together.

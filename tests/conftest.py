@@ -122,9 +122,7 @@ class AuthActions:
 
     def login(self, who, password: str = factories.PASSWORD):
         email = who if isinstance(who, str) else who.email
-        response = self._client.post(
-            "/connexion", data={"email": email, "password": password}
-        )
+        response = self._client.post("/connexion", data={"email": email, "password": password})
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
         return response
 

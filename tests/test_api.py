@@ -12,9 +12,16 @@ def test_api_lists_published_proposals_with_live_figures(client, app):
     assert data["total"] == 1 and data["page"] == 1
     item = data["items"][0]
     assert item == {
-        "id": p.id, "title": "Cantine", "status": "open", "category": "solidarite",
-        "per_group_budget_cents": 40_000, "threshold": 2, "commitments": 1,
-        "fundable": False, "fundable_at": None, "url": f"http://localhost/propositions/{p.slug}",
+        "id": p.id,
+        "title": "Cantine",
+        "status": "open",
+        "category": "solidarite",
+        "per_group_budget_cents": 40_000,
+        "threshold": 2,
+        "commitments": 1,
+        "fundable": False,
+        "fundable_at": None,
+        "url": f"http://localhost/propositions/{p.slug}",
     }
     assert client.get(f"/api/proposals/{p.id}").get_json() == item
 
@@ -26,7 +33,8 @@ def test_api_filters_by_status_and_paginates(client, app):
     for _ in range(3):
         f.proposal()
     assert [i["id"] for i in client.get("/api/proposals?status=fundable").get_json()["items"]] == [
-        fundable.id]
+        fundable.id
+    ]
     assert client.get("/api/proposals?status=open").get_json()["total"] == 3
     page = client.get("/api/proposals?per_page=2&page=2").get_json()
     assert page["pages"] == 2 and len(page["items"]) == 2

@@ -53,12 +53,15 @@ def test_successful_sign_in_clears_the_failures(client, app):
 
 def test_sign_in_redirects_only_to_local_paths(client, app):
     f.person(email="fred@example.org")
-    response = client.post("/connexion?next=//evil.example/x",
-                           data={"email": "fred@example.org", "password": f.PASSWORD})
+    response = client.post(
+        "/connexion?next=//evil.example/x",
+        data={"email": "fred@example.org", "password": f.PASSWORD},
+    )
     assert response.headers["Location"] == "/"
     client.post("/deconnexion")
-    response = client.post("/connexion?next=/groupes/1",
-                           data={"email": "fred@example.org", "password": f.PASSWORD})
+    response = client.post(
+        "/connexion?next=/groupes/1", data={"email": "fred@example.org", "password": f.PASSWORD}
+    )
     assert response.headers["Location"] == "/groupes/1"
 
 
@@ -67,8 +70,14 @@ def test_change_password_keeps_this_session_and_ends_the_others(app):
     here, elsewhere = app.test_client(), app.test_client()
     for c in (here, elsewhere):
         assert sign_in(c, "gina@example.org", f.PASSWORD).status_code == 303
-    response = here.post("/compte/mot-de-passe", data={
-        "current": f.PASSWORD, "new": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    response = here.post(
+        "/compte/mot-de-passe",
+        data={
+            "current": f.PASSWORD,
+            "new": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 303
     assert "Se déconnecter" in here.get("/").get_data(as_text=True)
     assert "Se déconnecter" not in elsewhere.get("/").get_data(as_text=True)

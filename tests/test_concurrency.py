@@ -4,6 +4,7 @@ Rules: one commitment per (group, proposal); the count equals the active commitm
 the fundable transition is recorded once, under the lock, in the transaction that crossed it.
 """
 
+import contextlib
 import http.cookiejar
 import random
 import threading
@@ -117,10 +118,8 @@ def test_counts_and_rows_agree_under_mixed_commits_and_withdrawals(app):
         rng = random.Random(i)
         for _ in range(6):
             action = commit_group if rng.random() < 0.6 else withdraw_commitment
-            try:
+            with contextlib.suppress(AlreadyCommitted, Conflict):
                 as_person(app, person_id, lambda who, a=action: a(who, gid, pid))
-            except (AlreadyCommitted, Conflict):
-                pass
         return True
 
     results = run_together(12, churn)

@@ -62,8 +62,9 @@ def test_list_filters_by_category_and_status(client, app):
     from models import Category
 
     open_one = f.proposal(title="Ouverte culture", category=Category.culture)
-    fundable = f.proposal(title="Finançable culture", category=Category.culture,
-                          threshold_override=1)
+    fundable = f.proposal(
+        title="Finançable culture", category=Category.culture, threshold_override=1
+    )
     f.proposal(title="Autre santé", category=Category.sante)
     fundable.fundable_at = fundable.published_at
     fundable.commitment_count = 1
@@ -96,8 +97,16 @@ def test_list_paginates(client, app):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=abc", "page=-1", "page=99999999999", "tri=drop", "categorie=%00", "statut=x",
-     "q=" + "a" * 5000, "page=0"],
+    [
+        "page=abc",
+        "page=-1",
+        "page=99999999999",
+        "tri=drop",
+        "categorie=%00",
+        "statut=x",
+        "q=" + "a" * 5000,
+        "page=0",
+    ],
 )
 def test_malformed_list_parameters_are_ignored(client, app, query):
     f.proposal()
@@ -149,7 +158,7 @@ def test_markdown_body_never_carries_scripts(client, app):
         )
     )
     html = text_of(client.get(f"/propositions/{p.slug}"))
-    body = html[html.index('class="proposal-body"'):html.index("</aside>")]
+    body = html[html.index('class="proposal-body"') : html.index("</aside>")]
     assert "<script" not in body and "<img" not in body
     assert not re.search(r"""href=["']?\s*javascript:""", body)
     assert not re.search(r"<[a-z][^>]*\son\w+\s*=", body)
@@ -188,7 +197,7 @@ def test_commit_control_explains_who_can_commit(client, app, auth, who, message)
     if who != "anonymous":
         auth.login(person)
     html = text_of(client.get(f"/propositions/{p.slug}"))
-    control = html[html.index('id="commit-control"'):]
+    control = html[html.index('id="commit-control"') :]
     assert message in control
 
 
@@ -226,8 +235,7 @@ def test_commit_with_htmx_returns_control_and_out_of_band_counters(client, app, 
     p = f.proposal(threshold_override=5)
     person, g = f.manager_of()
     auth.login(person)
-    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                           headers=hx)
+    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id}, headers=hx)
     html = text_of(response)
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="commit-control"')
@@ -243,8 +251,7 @@ def test_double_commit_answers_already_committed(client, app, auth, hx):
     person, g = f.manager_of()
     auth.login(person)
     client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id})
-    again = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                        headers=hx)
+    again = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id}, headers=hx)
     assert again.status_code == 409 and "déjà engagé" in text_of(again)
     plain = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id})
     assert plain.status_code == 409 and "déjà engagé" in text_of(plain)
@@ -256,8 +263,7 @@ def test_withdraw_with_and_without_htmx(client, app, auth, hx):
     person, g = f.manager_of()
     auth.login(person)
     client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id})
-    response = client.post(f"/propositions/{p.id}/retrait", data={"group_id": g.id},
-                           headers=hx)
+    response = client.post(f"/propositions/{p.id}/retrait", data={"group_id": g.id}, headers=hx)
     assert response.status_code == 200 and 'aria-valuenow="0"' in text_of(response)
     assert count_rows(p.id) == 0
     client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id})
@@ -280,8 +286,9 @@ def test_commit_to_unknown_group_or_proposal_is_404(client, app, auth):
     person, g = f.manager_of()
     auth.login(person)
     assert client.post("/propositions/9999/engagement", data={"group_id": g.id}).status_code == 404
-    assert client.post(f"/propositions/{p.id}/engagement",
-                       data={"group_id": 9999}).status_code == 404
+    assert (
+        client.post(f"/propositions/{p.id}/engagement", data={"group_id": 9999}).status_code == 404
+    )
     assert count_rows(p.id) == 0
 
 
@@ -289,12 +296,14 @@ def test_anonymous_commit_goes_to_sign_in_and_back(client, app, hx):
     p = f.proposal()
     _person, g = f.manager_of()
     page = f"http://localhost/propositions/{p.slug}"
-    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                           headers={"Referer": page})
+    response = client.post(
+        f"/propositions/{p.id}/engagement", data={"group_id": g.id}, headers={"Referer": page}
+    )
     assert response.status_code == 302
     assert "/connexion?next=/propositions/" in response.headers["Location"]
-    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                           headers={**hx, "Referer": page})
+    response = client.post(
+        f"/propositions/{p.id}/engagement", data={"group_id": g.id}, headers={**hx, "Referer": page}
+    )
     assert response.status_code == 401 and "/connexion" in response.headers["HX-Redirect"]
     assert count_rows(p.id) == 0
 
@@ -308,14 +317,18 @@ def test_missing_csrf_token_is_400_with_a_way_forward(csrf_app):
     person, g = f.manager_of()
     page = client.get("/connexion")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text_of(page)).group(1)
-    signed_in = client.post("/connexion", data={"email": person.email,
-                                                "password": f.PASSWORD, "csrf_token": token})
+    signed_in = client.post(
+        "/connexion", data={"email": person.email, "password": f.PASSWORD, "csrf_token": token}
+    )
     assert signed_in.status_code == 303
     response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id})
     assert response.status_code == 400
     assert "Rechargez la page" in text_of(response)
-    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                           headers={"HX-Request": "true", "X-CSRFToken": "stale"})
+    response = client.post(
+        f"/propositions/{p.id}/engagement",
+        data={"group_id": g.id},
+        headers={"HX-Request": "true", "X-CSRFToken": "stale"},
+    )
     assert response.status_code == 400
     assert response.headers["HX-Retarget"] == "#messages"
     assert "Rechargez la page" in text_of(response)
@@ -327,12 +340,16 @@ def test_csrf_token_in_header_is_accepted_for_htmx(csrf_app):
     p = f.proposal()
     person, g = f.manager_of()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', text_of(client.get("/"))).group(1)
-    client.post("/connexion", data={"email": person.email, "password": f.PASSWORD,
-                                    "csrf_token": token})
+    client.post(
+        "/connexion", data={"email": person.email, "password": f.PASSWORD, "csrf_token": token}
+    )
     html = text_of(client.get(f"/propositions/{p.slug}"))
     token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-    response = client.post(f"/propositions/{p.id}/engagement", data={"group_id": g.id},
-                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        f"/propositions/{p.id}/engagement",
+        data={"group_id": g.id},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert response.status_code == 200
     assert count_rows(p.id) == 1
 
@@ -346,8 +363,9 @@ def test_animator_lowers_threshold_from_the_page_and_it_becomes_fundable(client,
     animator = f.person(animation=True)
     auth.login(animator)
     assert "Seuil de cette action" in text_of(client.get(f"/propositions/{p.slug}"))
-    response = client.post(f"/propositions/{p.id}/seuil",
-                           data={"threshold": "3", "reason": "Action peu coûteuse"})
+    response = client.post(
+        f"/propositions/{p.id}/seuil", data={"threshold": "3", "reason": "Action peu coûteuse"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Proposal, p.id).fundable_at is not None

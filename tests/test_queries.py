@@ -26,15 +26,23 @@ def counting_queries():
 def add_bulk(round_id: int, n_proposals: int, n_groups: int, committed: int, start: int) -> None:
     """n proposals; the first `committed` of them get a commitment from every new group."""
     groups = [
-        ActionGroup(name=f"Groupe {start + i}", commune="Lyon", departement="69",
-                    certified_at=utcnow())
+        ActionGroup(
+            name=f"Groupe {start + i}", commune="Lyon", departement="69", certified_at=utcnow()
+        )
         for i in range(n_groups)
     ]
     proposals = [
-        Proposal(round_id=round_id, title=f"Action {start + i}", slug=f"action-bulk-{start + i}",
-                 summary="Résumé", body="Texte", category="culture",
-                 per_group_budget_cents=10_000, status=ProposalStatus.published,
-                 published_at=utcnow())
+        Proposal(
+            round_id=round_id,
+            title=f"Action {start + i}",
+            slug=f"action-bulk-{start + i}",
+            summary="Résumé",
+            body="Texte",
+            category="culture",
+            per_group_budget_cents=10_000,
+            status=ProposalStatus.published,
+            published_at=utcnow(),
+        )
         for i in range(n_proposals)
     ]
     db.session.add_all(groups + proposals)

@@ -8,6 +8,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_PER_PAGE = 100
 
+
 def _as_json(card: catalog.ProposalCard) -> dict:
     return {
         "id": card.id,
@@ -22,6 +23,7 @@ def _as_json(card: catalog.ProposalCard) -> dict:
         "url": url_for("proposals.detail", slug=card.slug, _external=True),
     }
 
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -29,6 +31,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     if not raw.isdigit() or not low <= int(raw) <= high:
         abort(400, f"Paramètre « {name} » invalide : un entier entre {low} et {high}.")
     return int(raw)
+
 
 @bp.get("/proposals")
 def proposals():
@@ -49,12 +52,14 @@ def proposals():
         "pages": max(1, -(-total // per_page)),
     }
 
+
 @bp.get("/proposals/<int:proposal_id>")
 def proposal(proposal_id: int):
     card = catalog.card_by_id(proposal_id)
     if card is None:
         abort(404, "Proposition introuvable.")
     return _as_json(card)
+
 
 @bp.after_request
 def _no_store(response):

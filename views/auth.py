@@ -28,13 +28,15 @@ class PasswordForm(FlaskForm):
         _l("Nouveau mot de passe"),
         validators=[
             InputRequired(),
-            Length(min=PASSWORD_MIN_LENGTH, max=200,
-                   message=_l("Entre 10 et 200 caractères.")),
+            Length(min=PASSWORD_MIN_LENGTH, max=200, message=_l("Entre 10 et 200 caractères.")),
         ],
     )
     confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),
-        validators=[InputRequired(), EqualTo("new", message=_l("Les deux mots de passe diffèrent."))],
+        validators=[
+            InputRequired(),
+            EqualTo("new", message=_l("Les deux mots de passe diffèrent.")),
+        ],
     )
 
 
@@ -42,7 +44,12 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("proposals.index")
 
@@ -101,7 +108,9 @@ def password():
                 from models import Person, db
 
                 login_user(db.session.get(Person, current_user.id))
-                flash(_("Votre mot de passe est changé. Vos autres sessions sont fermées."), "success")
+                flash(
+                    _("Votre mot de passe est changé. Vos autres sessions sont fermées."), "success"
+                )
                 return redirect(url_for("auth.password"), 303)
         else:
             status = 422

@@ -157,8 +157,9 @@ def _after_commit_action(card_id: int, error: DomainError | None, status: int, f
             return redirect(url_for(".detail", slug=card.slug), 303)
         flash(error.message, "error")
         context = _detail_context(card)
-        return vary_on_htmx(make_response(render_template("proposals/detail.html", **context),
-                                          status))
+        return vary_on_htmx(
+            make_response(render_template("proposals/detail.html", **context), status)
+        )
     context = _commit_context(card)
     if form is not None and error is not None:
         context["commit_form"] = form
