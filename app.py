@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app)
+    _use_french_plurals(app)
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -58,6 +59,24 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _use_french_plurals(app: Flask) -> None:
+    """Choose singular or plural by the French rule (0 and 1 are singular).
+
+    Without a compiled catalogue, gettext falls back to the English rule (only 1 is singular),
+    which would print « 0 groupes engagés ». The messages are written in French, so the rule is
+    applied to the count before the lookup.
+    """
+    from flask_babel import get_translations
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: get_translations().ugettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n if n > 1 else 1),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n if n > 1 else 1),
+    )
 
 
 @login_manager.unauthorized_handler

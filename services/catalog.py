@@ -194,6 +194,7 @@ class EngagedGroup:
     commune: str
     departement: str
     committed_at: datetime
+    note: str
 
 
 def engaged_groups(proposal_id: int) -> list[EngagedGroup]:
@@ -204,6 +205,7 @@ def engaged_groups(proposal_id: int) -> list[EngagedGroup]:
             ActionGroup.commune,
             ActionGroup.departement,
             Commitment.committed_at,
+            Commitment.note,
         )
         .join(Commitment, Commitment.group_id == ActionGroup.id)
         .where(

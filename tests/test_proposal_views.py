@@ -158,7 +158,7 @@ def test_markdown_body_never_carries_scripts(client, app):
         )
     )
     html = text_of(client.get(f"/propositions/{p.slug}"))
-    body = html[html.index('class="proposal-body"') : html.index("</aside>")]
+    body = html[html.index('class="proposal-body"') : html.index('id="engaged-groups"')]
     assert "<script" not in body and "<img" not in body
     assert not re.search(r"""href=["']?\s*javascript:""", body)
     assert not re.search(r"<[a-z][^>]*\son\w+\s*=", body)
@@ -390,3 +390,23 @@ def test_group_page_shows_commitments_to_all_and_members_to_members(client, app,
     auth.login(outsider)
     assert person.display_name not in text_of(client.get(f"/groupes/{g.id}"))
     assert client.get("/groupes/9999").status_code == 404
+
+
+def test_counts_follow_french_plural_rules(client, app):
+    p = f.proposal(threshold_override=15)
+    html = text_of(client.get(f"/propositions/{p.slug}"))
+    assert "0 groupe engagé" in html and "0 groupes" not in html
+    f.commitments(p, [f.group(), f.group()])
+    assert "2 groupes engagés" in text_of(client.get(f"/propositions/{p.slug}"))
+
+
+def test_engaged_groups_show_their_local_adaptation_note(client, app, auth):
+    p = f.proposal()
+    person, g = f.manager_of(name="Groupe Belleville")
+    auth.login(person)
+    client.post(
+        f"/propositions/{p.id}/engagement", data={"group_id": g.id, "note": "Le samedi au marché"}
+    )
+    html = text_of(client.get(f"/propositions/{p.slug}"))
+    groups = html[html.index('id="engaged-groups"') :]
+    assert "Groupe Belleville" in groups and "« Le samedi au marché »" in groups

@@ -112,8 +112,7 @@ class Watched:
     page_errors: list[str] = field(default_factory=list)
 
     def on_console(self, message) -> None:
-        # The site has no favicon yet and Chromium logs the browser's own request for it.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        if message.type == "error":
             self.console_errors.append(f"console: {message.text} ({message.location})")
 
     def problems(self, page) -> list[str]:

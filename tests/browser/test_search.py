@@ -16,7 +16,7 @@ ALL_TITLES = [
 
 
 def card_titles(page):
-    return page.locator(".proposal-card h3")
+    return page.locator(".proposal-card h2")
 
 
 def test_live_search_filters_the_cards_and_updates_the_address(browsing, live):
