@@ -109,7 +109,7 @@ def _sign_in_first():
 @login_manager.user_loader
 def _load_person(session_id: str) -> Person | None:
     person_id, _, version = session_id.partition(":")
-    if not person_id.isdigit() or not version.isdigit():
+    if not person_id.isdecimal() or not version.isdecimal():
         return None
     person = db.session.get(Person, int(person_id))
     if person is None or person.auth_version != int(version):

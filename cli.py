@@ -4,8 +4,25 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from models import STAFF_ROLES
+from services import admin_queries
+from services.errors import DomainError
+from services.groups import create_group_unchecked, set_membership_unchecked
+from services.people import PASSWORD_MIN_LENGTH, create_person_unchecked
+
 users_cli = AppGroup("users", help="Gérer les comptes.")
 groups_cli = AppGroup("groups", help="Gérer les groupes d'action.")
+
+french_help = click.help_option("--help", help="Afficher cette aide et quitter.")
+french_help(users_cli)
+french_help(groups_cli)
+
+
+class CommandError(click.ClickException):
+    """An error shown in French, without click's English "Error:" prefix; exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", file=file, err=file is None)
 
 
 @click.command("demo")
@@ -14,6 +31,85 @@ def demo_command():
     from demo_data import load_demo
 
     load_demo(click.echo)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--name",
+    "display_name",
+    metavar="NOM",
+    help="Nom affiché (par défaut : la partie de l'adresse avant « @ »).",
+)
+@click.option(
+    "--password",
+    metavar="MOT_DE_PASSE",
+    prompt="Mot de passe",
+    hide_input=True,
+    confirmation_prompt="Confirmez le mot de passe",
+    help=f"Mot de passe initial, {PASSWORD_MIN_LENGTH} caractères au moins "
+    "(demandé sans affichage s'il est omis).",
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(STAFF_ROLES),
+    help="Rôle d'équipe à donner ; répétez l'option pour en donner plusieurs.",
+)
+@french_help
+def create_user_command(email: str, display_name: str | None, password: str, roles):
+    """Créer le compte EMAIL, avec ses rôles d'équipe éventuels."""
+    if display_name is None:
+        display_name = email.partition("@")[0]
+    roles = tuple(dict.fromkeys(roles))
+    try:
+        person_id = create_person_unchecked(email, display_name, password, roles)
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    click.echo(
+        f"Compte n° {person_id} créé : {email.strip().lower()}, "
+        + (f"rôles : {', '.join(roles)}." if roles else "sans rôle d'équipe.")
+    )
+
+
+@groups_cli.command("create")
+@click.argument("name", metavar="NOM")
+@click.option(
+    "--commune", metavar="COMMUNE", prompt="Commune", help="Commune du groupe (demandée si omise)."
+)
+@click.option(
+    "--departement",
+    required=True,
+    metavar="CODE",
+    help="Code du département : 33, 2A, 971…",
+)
+@click.option("--certified", is_flag=True, help="Certifier le groupe dès sa création.")
+@click.option(
+    "--manager",
+    "managers",
+    multiple=True,
+    metavar="EMAIL",
+    help="Adresse d'un compte existant à nommer gestionnaire du groupe (répétable).",
+)
+@french_help
+def create_group_command(name: str, commune: str, departement: str, certified: bool, managers):
+    """Créer le groupe d'action NOM."""
+    # Every manager must exist before anything is written.
+    unknown = [email for email in managers if admin_queries.person_id_by_email(email) is None]
+    if unknown:
+        raise CommandError(f"Aucun compte n'a cette adresse e-mail : {', '.join(unknown)}.")
+    try:
+        group_id = create_group_unchecked(name, commune, departement, certified=certified)
+        for email in managers:
+            set_membership_unchecked(group_id, email, "manager")
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    click.echo(
+        f"Groupe n° {group_id} créé : {name.strip()}"
+        + (", certifié" if certified else ", non certifié")
+        + (f", gestionnaires : {', '.join(managers)}." if managers else ".")
+    )
 
 
 def register_cli(app: Flask) -> None:

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import STAFF_ROLES, AuditEntry, Person, SignInFailure, db, utcnow
 
 from .access import require_staff
-from .errors import Conflict, Invalid, TooManyAttempts
+from .errors import Conflict, Invalid, NotFound, TooManyAttempts
 from .tx import for_update, write_transaction
 
 PASSWORD_MIN_LENGTH = 10
@@ -42,18 +42,25 @@ def _check_password_strength(password: str) -> None:
 
 
 def create_person_unchecked(
-    email: str, display_name: str, password: str, roles: tuple[str, ...] = ()
+    email: str,
+    display_name: str,
+    password: str,
+    roles: tuple[str, ...] = (),
+    actor: Person | None = None,
 ) -> int:
-    """Create an account (command line and demo data: no actor to authorize)."""
+    """Create an account; with an actor (an admin), the creation is audited in the same
+    transaction. Without one (command line, demo data) there is nobody to authorize."""
     email = _clean_email(email)
     display_name = display_name.strip()
-    if not display_name:
-        raise Invalid(_("Le nom affiché est obligatoire."))
+    if not display_name or len(display_name) > 120:
+        raise Invalid(_("Le nom affiché est obligatoire (120 caractères au plus)."))
     _check_password_strength(password)
     unknown = set(roles) - set(STAFF_ROLES)
     if unknown:
         raise Invalid(_("Rôle inconnu : %(roles)s.", roles=", ".join(sorted(unknown))))
     with write_transaction():
+        if actor is not None:
+            require_staff(actor, "admin")
         if db.session.scalar(select(Person.id).where(Person.email == email)) is not None:
             raise Conflict(_("Un compte existe déjà avec cette adresse e-mail."))
         person = Person(email=email, display_name=display_name)
@@ -62,6 +69,15 @@ def create_person_unchecked(
             setattr(person, f"is_{role}", True)
         db.session.add(person)
         db.session.flush()
+        if actor is not None:
+            db.session.add(
+                AuditEntry(
+                    actor_id=actor.id,
+                    action="person.create",
+                    person_id=person.id,
+                    new_value=",".join(roles),
+                )
+            )
         return person.id
 
 
@@ -69,17 +85,7 @@ def create_person(
     actor: Person, email: str, display_name: str, password: str, roles: tuple[str, ...] = ()
 ) -> int:
     require_staff(actor, "admin")
-    person_id = create_person_unchecked(email, display_name, password, roles)
-    with write_transaction():
-        db.session.add(
-            AuditEntry(
-                actor_id=actor.id,
-                action="person.create",
-                person_id=person_id,
-                new_value=",".join(roles),
-            )
-        )
-    return person_id
+    return create_person_unchecked(email, display_name, password, roles, actor=actor)
 
 
 def set_staff_roles(actor: Person, person_id: int, roles: tuple[str, ...]) -> None:
@@ -90,7 +96,7 @@ def set_staff_roles(actor: Person, person_id: int, roles: tuple[str, ...]) -> No
         require_staff(actor, "admin")
         person = db.session.scalar(for_update(select(Person).where(Person.id == person_id)))
         if person is None:
-            raise Invalid(_("Cette personne n'existe pas."))
+            raise NotFound(_("Cette personne n'existe pas."))
         if person.id == actor.id and "admin" not in roles:
             raise Invalid(_("Vous ne pouvez pas retirer votre propre rôle d'administration."))
         old = ",".join(person.staff_roles)

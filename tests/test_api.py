@@ -41,7 +41,7 @@ def test_api_filters_by_status_and_paginates(client, app):
 
 
 def test_api_rejects_bad_parameters_with_400(client, app):
-    for query in ("status=x", "page=0", "page=a", "per_page=1000"):
+    for query in ("status=x", "page=0", "page=a", "per_page=1000", "page=²"):
         response = client.get(f"/api/proposals?{query}")
         assert response.status_code == 400 and "invalide" in response.get_json()["error"]
 

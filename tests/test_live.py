@@ -68,6 +68,8 @@ def test_poll_with_malformed_state_is_400_never_500(client, app):
         assert client.get(f"/propositions/etat?s={bad}").status_code == 400
     assert client.get("/propositions/etat?s=").status_code == 204
     assert client.get("/propositions/etat?s=1.0.1.0&detail=abc").status_code == 204
+    assert client.get("/propositions/etat?s=1.0.1.0&detail=²").status_code == 204
+    assert client.get("/propositions/etat?s=².0.1.0").status_code == 400
 
 
 def test_poll_ignores_unpublished_or_unknown_proposals(client, app):

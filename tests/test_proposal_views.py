@@ -106,6 +106,8 @@ def test_list_paginates(client, app):
         "statut=x",
         "q=" + "a" * 5000,
         "page=0",
+        "page=²",
+        "page=١",
     ],
 )
 def test_malformed_list_parameters_are_ignored(client, app, query):

@@ -28,7 +28,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isdecimal() or not low <= int(raw) <= high:
         abort(400, f"Paramètre « {name} » invalide : un entier entre {low} et {high}.")
     return int(raw)
 

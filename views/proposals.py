@@ -29,7 +29,7 @@ from .htmx import is_htmx, vary_on_htmx
 bp = Blueprint("proposals", __name__)
 
 MAX_POLLED = 100
-_TOKEN_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})\.([01])$")
+_TOKEN_RE = re.compile(r"^([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})\.([01])$")
 
 
 def _list_filters() -> tuple[catalog.ListFilters, int]:
@@ -45,7 +45,7 @@ def _list_filters() -> tuple[catalog.ListFilters, int]:
         status=status if status in catalog.STATUS_FILTERS else "",
         sort=sort if sort in catalog.SORTS else "recentes",
     )
-    return filters, int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    return filters, int(page) if page.isdecimal() and 0 < int(page) < 100000 else 1
 
 
 @bp.get("/")
@@ -125,7 +125,7 @@ def poll():
     """One request per page and interval: 204 when nothing the page shows has changed."""
     known = _parse_tokens(request.args.get("s", ""))
     detail_id = request.args.get("detail", "")
-    detail_id = int(detail_id) if detail_id.isdigit() and int(detail_id) in known else None
+    detail_id = int(detail_id) if detail_id.isdecimal() and int(detail_id) in known else None
     states = catalog.live_states(list(known))
     current = "-".join(states[i].token for i in known if i in states)
     etag = hashlib.blake2s(current.encode(), digest_size=12).hexdigest()

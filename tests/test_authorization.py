@@ -1,0 +1,406 @@
+"""Every mutating route × every kind of person: who may do what, and a refusal writes nothing.
+
+The route table below is explicit; `test_every_mutating_route_is_in_the_matrix` fails when a
+route that accepts POST (or PUT, PATCH, DELETE) is added without a row here.
+"""
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from models import (
+    ActionGroup,
+    AuditEntry,
+    Commitment,
+    CommitmentStatus,
+    MemberRole,
+    Membership,
+    Person,
+    Proposal,
+    db,
+)
+from tests import factories as f
+from tests.dbstate import snapshot
+
+ROLES = (
+    "anonymous",
+    "member",  # plain member of a certified group
+    "manager_uncertified",
+    "manager_certified",
+    "animation",
+    "finance",
+    "admin",
+)
+
+NEW_PASSWORD = "un tout nouveau mot de passe"
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Hashing is slow on purpose; the matrix builds many people, all with the same password.
+    return generate_password_hash(f.PASSWORD)
+
+
+def _person(email: str, **roles) -> Person:
+    person = Person(email=email, display_name=email.partition("@")[0].title())
+    person.password_hash = _password_hash()
+    for role, value in roles.items():
+        setattr(person, f"is_{role}", value)
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+@dataclass
+class World:
+    people: dict[str, Person]
+    certified: ActionGroup
+    uncertified: ActionGroup
+    open: Proposal  # nobody committed yet
+    committed: Proposal  # the certified group is committed to it
+    target: Person  # plain member of the uncertified group, no staff role
+    newcomer: Person  # in no group
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def own_group(self, role: str) -> ActionGroup:
+        return self.uncertified if role == "manager_uncertified" else self.certified
+
+
+def build_world() -> World:
+    certified = f.group("Groupe certifié")
+    uncertified = f.group("Groupe non certifié", certified=False)
+    people = {
+        "member": _person("membre@example.org"),
+        "manager_uncertified": _person("gestion-non-certifie@example.org"),
+        "manager_certified": _person("gestion-certifie@example.org"),
+        "animation": _person("animation@example.org", animation=True),
+        "finance": _person("finance@example.org", finance=True),
+        "admin": _person("admin@example.org", admin=True),
+    }
+    f.member(people["member"], certified, "member")
+    f.member(people["manager_uncertified"], uncertified, "manager")
+    f.member(people["manager_certified"], certified, "manager")
+    target = _person("cible@example.org")
+    f.member(target, uncertified, "member")
+    newcomer = _person("nouvelle@example.org")
+    budget_round = f.budget_round(base_threshold=10)
+    open_proposal = f.proposal(budget_round)
+    committed = f.proposal(budget_round)
+    f.commitments(committed, [certified], by=people["manager_certified"])
+    world = World(people, certified, uncertified, open_proposal, committed, target, newcomer)
+    world.ids = {
+        "open": open_proposal.id,
+        "committed": committed.id,
+        "certified": certified.id,
+        "uncertified": uncertified.id,
+        "target": target.id,
+    }
+    return world
+
+
+def fresh(model, object_id):
+    db.session.rollback()
+    return db.session.get(model, object_id)
+
+
+def signed_in(client) -> bool:
+    return client.get("/compte/mot-de-passe").status_code == 200
+
+
+# Effects of a successful request ---------------------------------------------------------
+
+
+def _committed(world: World, role: str, client) -> None:
+    db.session.rollback()
+    commitment = db.session.scalar(
+        select(Commitment).where(
+            Commitment.group_id == world.certified.id, Commitment.proposal_id == world.open.id
+        )
+    )
+    assert commitment.status == CommitmentStatus.active
+    assert commitment.person_id == world.people[role].id
+    assert fresh(Proposal, world.ids["open"]).commitment_count == 1
+
+
+def _withdrawn(world: World, role: str, client) -> None:
+    db.session.rollback()
+    commitment = db.session.scalar(
+        select(Commitment).where(Commitment.proposal_id == world.ids["committed"])
+    )
+    assert commitment.status == CommitmentStatus.withdrawn
+    assert fresh(Proposal, world.ids["committed"]).commitment_count == 0
+
+
+def _threshold_set(world: World, role: str, client) -> None:
+    assert fresh(Proposal, world.ids["open"]).threshold_override == 3
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.proposal_id == world.ids["open"]))
+    assert (entry.action, entry.actor_id) == ("proposal.threshold_override", world.people[role].id)
+
+
+def _signed_in(world: World, role: str, client) -> None:
+    assert signed_in(client)
+
+
+def _signed_out(world: World, role: str, client) -> None:
+    assert not signed_in(client)
+
+
+def _password_changed(world: World, role: str, client) -> None:
+    person = fresh(Person, world.people[role].id)
+    assert person.check_password(NEW_PASSWORD) and person.auth_version == 2
+    assert signed_in(client)  # this session goes on with the new password
+
+
+def _person_created(world: World, role: str, client) -> None:
+    db.session.rollback()
+    person = db.session.scalar(select(Person).where(Person.email == "creee@example.org"))
+    assert person.staff_roles == ["animation"]
+
+
+def _roles_set(world: World, role: str, client) -> None:
+    assert fresh(Person, world.ids["target"]).staff_roles == ["finance"]
+
+
+def _group_created(world: World, role: str, client) -> None:
+    db.session.rollback()
+    assert db.session.scalar(select(ActionGroup).where(ActionGroup.name == "Groupe créé"))
+
+
+def _group_updated(world: World, role: str, client) -> None:
+    group = fresh(ActionGroup, world.ids["uncertified"])
+    assert (group.name, group.commune, group.departement) == ("Nouveau nom", "Pessac", "33")
+
+
+def _role_of(group_id: int, person_id: int) -> MemberRole | None:
+    db.session.rollback()
+    return db.session.scalar(
+        select(Membership.role).where(
+            Membership.group_id == group_id, Membership.person_id == person_id
+        )
+    )
+
+
+def _member_added(world: World, role: str, client) -> None:
+    assert _role_of(world.ids["uncertified"], world.newcomer.id) == MemberRole.manager
+
+
+def _member_removed(world: World, role: str, client) -> None:
+    assert _role_of(world.ids["uncertified"], world.ids["target"]) is None
+
+
+def _certified(world: World, role: str, client) -> None:
+    assert fresh(ActionGroup, world.ids["uncertified"]).certified_at is not None
+
+
+# The route table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # formatted with World.ids
+    data: Callable[[World, str], dict]
+    effect: Callable[[World, str, object], None]
+
+
+ROUTES = {
+    "proposals.commit": Route(
+        "/propositions/{open}/engagement",
+        lambda w, role: {"group_id": w.own_group(role).id, "note": "Au marché du samedi"},
+        _committed,
+    ),
+    "proposals.withdraw": Route(
+        "/propositions/{committed}/retrait",
+        lambda w, role: {"group_id": w.certified.id},
+        _withdrawn,
+    ),
+    "proposals.threshold": Route(
+        "/propositions/{open}/seuil",
+        lambda w, role: {"threshold": "3", "reason": "Action simple"},
+        _threshold_set,
+    ),
+    "auth.sign_in": Route(
+        "/connexion",
+        lambda w, role: {"email": w.newcomer.email, "password": f.PASSWORD},
+        _signed_in,
+    ),
+    "auth.sign_out": Route("/deconnexion", lambda w, role: {}, _signed_out),
+    "auth.password": Route(
+        "/compte/mot-de-passe",
+        lambda w, role: {"current": f.PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        _password_changed,
+    ),
+    "admin.create_person": Route(
+        "/admin/personnes",
+        lambda w, role: {
+            "email": "creee@example.org",
+            "display_name": "Créée",
+            "password": NEW_PASSWORD,
+            "animation": "y",
+        },
+        _person_created,
+    ),
+    "admin.person_roles": Route(
+        "/admin/personnes/{target}/roles", lambda w, role: {"finance": "y"}, _roles_set
+    ),
+    "admin.create_group": Route(
+        "/admin/groupes",
+        lambda w, role: {"name": "Groupe créé", "commune": "Tulle", "departement": "19"},
+        _group_created,
+    ),
+    "admin.update_group": Route(
+        "/admin/groupes/{uncertified}/modifier",
+        lambda w, role: {"name": "Nouveau nom", "commune": "Pessac", "departement": "33"},
+        _group_updated,
+    ),
+    "admin.set_member": Route(
+        "/admin/groupes/{uncertified}/membres",
+        lambda w, role: {"email": w.newcomer.email, "role": "manager"},
+        _member_added,
+    ),
+    "admin.remove_member": Route(
+        "/admin/groupes/{uncertified}/membres/{target}/retrait", lambda w, role: {}, _member_removed
+    ),
+    "admin.certification": Route(
+        "/admin/groupes/{uncertified}/certification",
+        lambda w, role: {"decision": "certify", "reason": "Charte signée"},
+        _certified,
+    ),
+}
+
+# Outcomes: DONE answers 303 and has the route's effect; LOGIN redirects to the sign-in page;
+# DENIED answers 403; IGNORED (sign-in when already signed in) redirects. The last three
+# write nothing at all.
+DONE, LOGIN, DENIED, IGNORED = "done", "login", "denied", "ignored"
+ADMIN_ONLY = (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DONE)
+
+EXPECTED = {
+    #                     anonymous member  mgr-uncert mgr-cert animation finance admin
+    "proposals.commit":    (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "proposals.withdraw":  (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "proposals.threshold": (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    "auth.sign_in":        (DONE, IGNORED, IGNORED, IGNORED, IGNORED, IGNORED, IGNORED),
+    "auth.sign_out":       (DONE, DONE, DONE, DONE, DONE, DONE, DONE),
+    "auth.password":       (LOGIN, DONE, DONE, DONE, DONE, DONE, DONE),
+    "admin.create_person": ADMIN_ONLY,
+    "admin.person_roles":  ADMIN_ONLY,
+    "admin.create_group":  ADMIN_ONLY,
+    "admin.update_group":  ADMIN_ONLY,
+    "admin.set_member":    ADMIN_ONLY,
+    "admin.remove_member": ADMIN_ONLY,
+    "admin.certification": ADMIN_ONLY,
+}  # fmt: skip
+
+MUTATING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_every_mutating_route_is_in_the_matrix(app):
+    mutating = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.methods & MUTATING_METHODS
+    }
+    assert mutating == set(EXPECTED), "add the new route to ROUTES and EXPECTED"
+    assert set(ROUTES) == set(EXPECTED)
+    assert all(len(outcomes) == len(ROLES) for outcomes in EXPECTED.values())
+
+
+def test_matrix_paths_reach_their_endpoints(app):
+    adapter = app.url_map.bind("localhost")
+    ids = {"open": 1, "committed": 2, "certified": 3, "uncertified": 4, "target": 5}
+    for endpoint, route in ROUTES.items():
+        assert adapter.match(route.path.format(**ids), method="POST")[0] == endpoint
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"), [(endpoint, role) for endpoint in EXPECTED for role in ROLES]
+)
+def test_authorization_matrix(client, auth, endpoint, role):
+    world = build_world()
+    if role != "anonymous":
+        auth.login(world.people[role])
+    route = ROUTES[endpoint]
+    expected = EXPECTED[endpoint][ROLES.index(role)]
+    data = route.data(world, role)
+    before = snapshot()
+
+    response = client.post(route.path.format(**world.ids), data=data)
+
+    if expected == DONE:
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        route.effect(world, role, client)
+        return
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/connexion")
+    elif expected == DENIED:
+        assert response.status_code == 403
+    elif expected == IGNORED:
+        assert response.status_code == 302
+        assert not response.headers["Location"].startswith("/connexion")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["member", "manager", "referent"])
+def test_commit_and_withdraw_for_a_certified_group_by_role_in_it(client, auth, role):
+    world = build_world()
+    person = _person("quelquun@example.org")
+    f.member(person, world.certified, role)
+    auth.login(person)
+    before = snapshot()
+    response = client.post(
+        f"/propositions/{world.ids['open']}/engagement", data={"group_id": world.ids["certified"]}
+    )
+    if role == "member":
+        assert response.status_code == 403
+        assert snapshot() == before
+        return
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/propositions/{world.open.slug}"
+    response = client.post(
+        f"/propositions/{world.ids['open']}/retrait", data={"group_id": world.ids["certified"]}
+    )
+    assert response.status_code == 303
+    assert fresh(Proposal, world.ids["open"]).commitment_count == 0
+
+
+@pytest.mark.parametrize("action", ["engagement", "retrait"])
+def test_a_manager_cannot_act_for_another_certified_group(client, auth, action):
+    world = build_world()
+    other, other_group = f.manager_of()  # manages another certified group
+    auth.login(other)
+    proposal_id = world.ids["committed"] if action == "retrait" else world.ids["open"]
+    before = snapshot()
+    response = client.post(
+        f"/propositions/{proposal_id}/{action}", data={"group_id": world.ids["certified"]}
+    )
+    assert response.status_code == 403
+    assert "Groupe certifié" in response.get_data(as_text=True)
+    assert snapshot() == before
+    assert other_group.id != world.ids["certified"]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "data"),
+    [
+        ("manager_certified", "/propositions/999/engagement", {"group_id": "1"}),
+        ("manager_certified", "/propositions/999/retrait", {"group_id": "1"}),
+        ("animation", "/propositions/999/seuil", {"threshold": "3", "reason": "Essai"}),
+        ("admin", "/admin/personnes/999/roles", {"finance": "y"}),
+        (
+            "admin",
+            "/admin/groupes/999/modifier",
+            {"name": "X", "commune": "Y", "departement": "33"},
+        ),
+        ("admin", "/admin/groupes/999/membres", {"email": "admin@example.org", "role": "member"}),
+        ("admin", "/admin/groupes/999/membres/1/retrait", {}),
+        ("admin", "/admin/groupes/999/certification", {"decision": "certify", "reason": "Essai"}),
+    ],
+)
+def test_unknown_ids_are_404_for_those_allowed_and_write_nothing(client, auth, role, path, data):
+    world = build_world()
+    auth.login(world.people[role])
+    before = snapshot()
+    assert client.post(path, data=data).status_code == 404
+    assert snapshot() == before
