@@ -412,3 +412,16 @@ def test_engaged_groups_show_their_local_adaptation_note(client, app, auth):
     html = text_of(client.get(f"/propositions/{p.slug}"))
     groups = html[html.index('id="engaged-groups"') :]
     assert "Groupe Belleville" in groups and "« Le samedi au marché »" in groups
+
+
+def test_a_manager_of_several_groups_finds_them_in_the_navigation(client, app, auth):
+    p = f.proposal()
+    person, g1 = f.manager_of(name="Groupe Nord")
+    f.member(person, f.group(name="Groupe Sud"), "referent")
+    f.commitments(p, [g1])
+    auth.login(person)
+    response = client.get(f"/propositions/{p.slug}")
+    html = text_of(response)
+    assert response.status_code == 200
+    nav = html[: html.index("</header>")]
+    assert "Mes groupes" in nav and "Groupe Nord" in nav and "Groupe Sud" in nav
