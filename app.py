@@ -1,5 +1,6 @@
 """The application factory: extensions, blueprints, CLI, error handlers, security headers."""
 
+import functools
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A local file never drops a connection: no ping before each request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+        }
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
@@ -70,12 +77,14 @@ def _use_french_plurals(app: Flask) -> None:
     """
     from flask_babel import get_translations
 
+    # One locale, so one catalogue per process: looked up once, not at every string.
+    translations = functools.cache(get_translations)
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: get_translations().ugettext(s),
-        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n if n > 1 else 1),
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n if n > 1 else 1),
         newstyle=True,
-        pgettext=lambda c, s: get_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n if n > 1 else 1),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n if n > 1 else 1),
     )
 
 

@@ -82,6 +82,9 @@ class Proposal(db.Model):
     threshold_override: Mapped[int | None]
     # Kept in the same transaction as the commitments it counts (rule "count = active rows").
     commitment_count: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change a live page shows (a commitment, a withdrawal, a threshold), so
+    # that a poll notices a withdrawal and a commitment that leave the count unchanged.
+    live_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Recorded once, when the count first reaches the threshold; never cleared.
     fundable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fundable_threshold: Mapped[int | None]

@@ -6,7 +6,7 @@ Each function issues a fixed number of queries, whatever the size of the data.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 
 from models import (
     ActionGroup,
@@ -45,11 +45,12 @@ class LiveState:
     count: int
     threshold: int
     fundable: bool
+    version: int = 0
     title: str = ""
 
     @property
     def token(self) -> str:
-        return f"{self.id}.{self.count}.{self.threshold}.{int(self.fundable)}"
+        return f"{self.id}.{self.count}.{self.threshold}.{int(self.fundable)}.{self.version}"
 
     @property
     def percent(self) -> int:
@@ -88,6 +89,7 @@ def _card_columns():
         Proposal.published_at,
         Proposal.fundable_at,
         Proposal.commitment_count,
+        Proposal.live_version,
         effective_threshold_sql.label("threshold"),
     )
 
@@ -103,17 +105,18 @@ def _to_card(row) -> ProposalCard:
         published_at=row.published_at,
         fundable_at=row.fundable_at,
         state=LiveState(
-            row.id, row.commitment_count, row.threshold, row.fundable_at is not None, row.title
+            row.id,
+            row.commitment_count,
+            row.threshold,
+            row.fundable_at is not None,
+            row.live_version,
+            row.title,
         ),
     )
 
 
-def published_cards_query(filters: ListFilters) -> Select:
-    query = (
-        select(*_card_columns())
-        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
-        .where(Proposal.status == ProposalStatus.published)
-    )
+def _filtered(query: Select, filters: ListFilters) -> Select:
+    query = query.where(Proposal.status == ProposalStatus.published)
     if filters.category:
         query = query.where(Proposal.category == filters.category)
     if filters.status == "ouverte":
@@ -123,6 +126,13 @@ def published_cards_query(filters: ListFilters) -> Select:
     for word in fold_text(filters.q).split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Proposal.search_text.like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def published_cards_query(filters: ListFilters) -> Select:
+    query = _filtered(
+        select(*_card_columns()).join(BudgetRound, BudgetRound.id == Proposal.round_id), filters
+    )
     if filters.sort == "proches":
         # Open proposals first, the fewest missing commitments first.
         missing = effective_threshold_sql - Proposal.commitment_count
@@ -141,9 +151,9 @@ def published_cards_query(filters: ListFilters) -> Select:
 
 
 def page_of_cards(filters: ListFilters, page: int, per_page: int):
-    """(cards, total) for one page: two queries."""
+    """(cards, total) for one page: two queries; the count reads the proposal table alone."""
+    total = db.session.scalar(_filtered(select(func.count(Proposal.id)), filters))
     query = published_cards_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return [_to_card(row) for row in rows], total
 
@@ -166,23 +176,38 @@ def card_by_id(proposal_id: int) -> ProposalCard | None:
     return _to_card(row) if row else None
 
 
+# Built once: a poll only binds the ids (the statement is the hottest in the app).
+_LIVE_STATES = (
+    select(
+        Proposal.id,
+        Proposal.commitment_count,
+        effective_threshold_sql.label("threshold"),
+        Proposal.fundable_at,
+        Proposal.live_version,
+        Proposal.title,
+    )
+    .join(BudgetRound, BudgetRound.id == Proposal.round_id)
+    .where(
+        Proposal.id.in_(bindparam("ids", expanding=True)),
+        Proposal.status == ProposalStatus.published,
+    )
+)
+
+
 def live_states(ids: list[int]) -> dict[int, LiveState]:
     """Current states of these published proposals, in one query."""
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(
-            Proposal.id,
-            Proposal.commitment_count,
-            effective_threshold_sql.label("threshold"),
-            Proposal.fundable_at,
-            Proposal.title,
-        )
-        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
-        .where(Proposal.id.in_(ids), Proposal.status == ProposalStatus.published)
-    ).all()
+    rows = db.session.execute(_LIVE_STATES, {"ids": ids}).all()
     return {
-        r.id: LiveState(r.id, r.commitment_count, r.threshold, r.fundable_at is not None, r.title)
+        r.id: LiveState(
+            r.id,
+            r.commitment_count,
+            r.threshold,
+            r.fundable_at is not None,
+            r.live_version,
+            r.title,
+        )
         for r in rows
     }
 
@@ -197,7 +222,11 @@ class EngagedGroup:
     note: str
 
 
-def engaged_groups(proposal_id: int) -> list[EngagedGroup]:
+ENGAGED_ON_PAGE = 24
+
+
+def engaged_groups(proposal_id: int, limit: int = ENGAGED_ON_PAGE, offset: int = 0):
+    """The groups engaged on a proposal, the latest first; a page of them, in one query."""
     rows = db.session.execute(
         select(
             ActionGroup.id,
@@ -212,7 +241,9 @@ def engaged_groups(proposal_id: int) -> list[EngagedGroup]:
             Commitment.proposal_id == proposal_id,
             Commitment.status == CommitmentStatus.active,
         )
-        .order_by(Commitment.committed_at, Commitment.id)
+        .order_by(Commitment.committed_at.desc(), Commitment.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return [EngagedGroup(*row) for row in rows]
 

@@ -99,6 +99,7 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
             commitment.committed_at = now
             commitment.withdrawn_at = None
             proposal.commitment_count += 1
+            proposal.live_version += 1
             record_fundable_if_reached(proposal)
             db.session.flush()
             return commitment.id
@@ -132,6 +133,7 @@ def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:
         commitment.status = CommitmentStatus.withdrawn
         commitment.withdrawn_at = utcnow()
         proposal.commitment_count -= 1
+        proposal.live_version += 1
 
 
 def set_threshold_override(
@@ -152,6 +154,7 @@ def set_threshold_override(
         proposal = _lock_published_proposal(proposal_id)
         old = proposal.threshold_override
         proposal.threshold_override = threshold
+        proposal.live_version += 1
         db.session.add(
             AuditEntry(
                 actor_id=actor.id,

@@ -100,4 +100,5 @@ def commitments(p: Proposal, groups: list[ActionGroup], by: Person | None = None
     for g in groups:
         db.session.add(Commitment(group_id=g.id, proposal_id=p.id, person_id=by.id if by else None))
     p.commitment_count += len(groups)
+    p.live_version += 1
     db.session.commit()

@@ -64,17 +64,41 @@ def test_poll_on_a_proposal_page_refreshes_the_engaged_groups(client, app):
 
 
 def test_poll_with_malformed_state_is_400_never_500(client, app):
-    for bad in ("zz", "1.2.3", "1.2.3.4", "a.b.c.d", "-".join(f"{i}.0.1.0" for i in range(200))):
+    for bad in (
+        "zz",
+        "1.2.3.0",
+        "1.2.3.4.5",
+        "a.b.c.d.e",
+        "-".join(f"{i}.0.1.0.0" for i in range(200)),
+    ):
         assert client.get(f"/propositions/etat?s={bad}").status_code == 400
     assert client.get("/propositions/etat?s=").status_code == 204
-    assert client.get("/propositions/etat?s=1.0.1.0&detail=abc").status_code == 204
-    assert client.get("/propositions/etat?s=1.0.1.0&detail=²").status_code == 204
-    assert client.get("/propositions/etat?s=².0.1.0").status_code == 400
+    assert client.get("/propositions/etat?s=1.0.1.0.0&detail=abc").status_code == 204
+    assert client.get("/propositions/etat?s=1.0.1.0.0&detail=²").status_code == 204
+    assert client.get("/propositions/etat?s=².0.1.0.0").status_code == 400
 
 
 def test_poll_ignores_unpublished_or_unknown_proposals(client, app):
     from models import ProposalStatus
 
     hidden = f.proposal(status=ProposalStatus.draft)
-    response = client.get(f"/propositions/etat?s={hidden.id}.0.15.0-99999.0.15.0")
+    response = client.get(f"/propositions/etat?s={hidden.id}.0.15.0.0-99999.0.15.0.0")
     assert response.status_code == 204
+
+
+def test_poll_notices_a_withdrawal_and_a_commitment_that_keep_the_count(client, app):
+    """The count is the same, the engaged groups are not: the version tells them apart."""
+    from services.commitments import commit_group, withdraw_commitment
+
+    p = f.proposal(threshold_override=10)
+    leaving, g1 = f.manager_of(name="Groupe Ancien")
+    joining, g2 = f.manager_of(name="Groupe Nouveau")
+    commit_group(leaving, g1.id, p.id)
+    tokens = tokens_on(client.get(f"/propositions/{p.slug}").get_data(as_text=True))
+    withdraw_commitment(leaving, g1.id, p.id)
+    commit_group(joining, g2.id, p.id)
+    response = client.get(f"/propositions/etat?s={tokens}&detail={p.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    groups = html[html.index('id="engaged-groups"') :]
+    assert "Groupe Nouveau" in groups and "Groupe Ancien" not in groups

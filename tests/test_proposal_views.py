@@ -425,3 +425,23 @@ def test_a_manager_of_several_groups_finds_them_in_the_navigation(client, app, a
     assert response.status_code == 200
     nav = html[: html.index("</header>")]
     assert "Mes groupes" in nav and "Groupe Nord" in nav and "Groupe Sud" in nav
+
+
+def test_proposal_page_shows_the_latest_groups_and_links_to_all_of_them(client, app):
+    from services.catalog import ENGAGED_ON_PAGE
+
+    p = f.proposal(threshold_override=200)
+    groups = [f.group(name=f"Groupe n°{i:03d}") for i in range(ENGAGED_ON_PAGE + 110)]
+    f.commitments(p, groups)
+    html = text_of(client.get(f"/propositions/{p.slug}"))
+    section = html[html.index('id="engaged-groups"') :]
+    assert f"{len(groups)} groupes engagés" in section
+    assert section.count("/groupes/") == ENGAGED_ON_PAGE
+    assert f"/propositions/{p.id}/groupes" in section
+    first = text_of(client.get(f"/propositions/{p.id}/groupes"))
+    second = text_of(client.get(f"/propositions/{p.id}/groupes?page=2"))
+    names = {g.name for g in groups}
+    shown = {n for n in names if n in first} | {n for n in names if n in second}
+    assert shown == names and "Page 2 sur 2" in second
+    assert client.get(f"/propositions/{p.id}/groupes?page=abc").status_code == 200
+    assert client.get("/propositions/9999/groupes").status_code == 404

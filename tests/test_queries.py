@@ -74,7 +74,7 @@ def test_pages_issue_the_same_number_of_queries_with_10_or_1000_rows(client, aut
     first = db.session.query(Proposal).order_by(Proposal.id).first()
     person, group = f.manager_of()
     f.member(person, f.group(), "referent")
-    tokens = "-".join(f"{i}.0.5.0" for i in range(1, 13))
+    tokens = "-".join(f"{i}.0.5.0.0" for i in range(1, 13))
     pages = {
         "list": "/",
         "list-filtered": "/?q=action&tri=proches&statut=ouverte",

@@ -13,7 +13,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -30,7 +29,7 @@ from services import groups as group_service
 from services import people as people_service
 from services.errors import DomainError, Invalid
 
-from .forms import EmptyForm
+from .forms import EmptyForm, Form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,7 +53,7 @@ MEMBER_ROLE_CHOICES = [(role.value, label) for role, label in MEMBER_ROLE_LABELS
 # Forms -----------------------------------------------------------------------------------
 
 
-class StaffRolesForm(FlaskForm):
+class StaffRolesForm(Form):
     animation = BooleanField(STAFF_ROLE_LABELS["animation"])
     finance = BooleanField(STAFF_ROLE_LABELS["finance"])
     admin = BooleanField(STAFF_ROLE_LABELS["admin"])
@@ -90,7 +89,7 @@ class PersonForm(StaffRolesForm):
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(
         _l("Nom du groupe"),
         validators=[
@@ -111,7 +110,7 @@ class GroupForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     email = StringField(
         _l("Adresse e-mail du compte"),
         validators=[InputRequired(_l("Indiquez une adresse e-mail.")), Length(max=254)],
@@ -124,7 +123,7 @@ class MemberForm(FlaskForm):
     )
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(Form):
     # What the admin saw and chose; a stale page is answered "already so" (409), not toggled.
     decision = HiddenField(validators=[AnyOf(["certify", "decertify"])])
     reason = StringField(
@@ -152,7 +151,7 @@ class _FormError(Invalid):
     """A form that did not validate: its fields carry the details."""
 
 
-def _validated(form: FlaskForm) -> FlaskForm:
+def _validated(form: Form) -> Form:
     if not form.validate_on_submit():
         raise _FormError(_("Le formulaire contient des erreurs : corrigez les champs signalés."))
     return form

@@ -6,23 +6,24 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from services.errors import DomainError
 from services.people import PASSWORD_MIN_LENGTH, authenticate, change_password
 
+from .forms import Form
+
 bp = Blueprint("auth", __name__)
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = StringField(_l("Adresse e-mail"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Mot de passe"), validators=[InputRequired(), Length(max=200)])
     remember = BooleanField(_l("Rester connecté·e sur cet appareil"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Mot de passe actuel"), validators=[InputRequired()])
     new = PasswordField(
         _l("Nouveau mot de passe"),

@@ -1,9 +1,9 @@
 """Template filters: money in euros, Paris times, safe Markdown."""
 
+import functools
 from datetime import datetime
 
 import nh3
-from babel.numbers import format_currency
 from flask_babel import format_datetime
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -39,7 +39,13 @@ _ALLOWED_TAGS = {
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML with raw HTML off, then cleaned: no script, no handler, no js: link."""
-    html = _markdown.render(text or "")
+    return Markup(_clean_html(text or ""))
+
+
+@functools.lru_cache(maxsize=512)
+def _clean_html(text: str) -> str:
+    # Keyed by the text itself: an edited body is a new key, so nothing stale is served.
+    html = _markdown.render(text)
     # Titles in a body start below the page's own h1.
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     clean = nh3.clean(
@@ -49,15 +55,17 @@ def render_markdown(text: str) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)
+    return clean
 
 
 def money(cents: int | None) -> str:
+    """Integer cents as French euros: « 1 234,50 € », « 500 € » (no float on the way)."""
     if cents is None:
         return ""
-    amount = cents / 100
-    fmt = "#,##0\u00a0¤" if cents % 100 == 0 else "#,##0.00\u00a0¤"
-    return format_currency(amount, "EUR", format=fmt, locale="fr_FR", currency_digits=False)
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    whole = f"{euros:,}".replace(",", "\u202f")
+    return f"{sign}{whole}\xa0€" if rest == 0 else f"{sign}{whole},{rest:02d}\xa0€"
 
 
 def paris_datetime(value: datetime | None, fmt: str = "d MMMM yyyy 'à' HH:mm") -> str:

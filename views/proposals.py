@@ -1,5 +1,6 @@
 """Published proposals: the list (home), a proposal's page, live polling, commit and withdraw."""
 
+import functools
 import hashlib
 import re
 
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from models import Category, Proposal, db
 from services import catalog
@@ -28,8 +30,24 @@ from .htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("proposals", __name__)
 
+
+@functools.lru_cache(maxsize=4096)
+def card_html(card: catalog.ProposalCard) -> Markup:
+    """A list card, rendered once per state: it holds nothing personal, and the key is the
+    card's whole content (state included), so a change is a new key, never a stale card."""
+    return Markup(
+        render_template("proposals/_card.html", card=card, categories=catalog.CATEGORY_LABELS)
+    )
+
+
+@bp.app_context_processor
+def _card_renderer():
+    return {"card_html": card_html}
+
+
 MAX_POLLED = 100
-_TOKEN_RE = re.compile(r"^([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})\.([01])$")
+_TOKEN_RE = re.compile(r"^([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})\.([01])\.([0-9]{1,9})$")
+ENGAGED_PER_PAGE = 100
 
 
 def _list_filters() -> tuple[catalog.ListFilters, int]:
@@ -81,9 +99,13 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
         engaged_mine=engaged,
         available=available,
         uncertified=uncertified,
-        commit_form=CommitForm(formdata=None),
-        withdraw_form=WithdrawForm(formdata=None),
+        commit_form=CommitForm(formdata=None) if available else None,
+        withdraw_form=WithdrawForm(formdata=None) if engaged else None,
     )
+
+
+def _is_threshold_staff() -> bool:
+    return current_user.is_authenticated and (current_user.is_animation or current_user.is_admin)
 
 
 def _detail_context(card: catalog.ProposalCard) -> dict:
@@ -91,8 +113,10 @@ def _detail_context(card: catalog.ProposalCard) -> dict:
     return dict(
         proposal=proposal,
         groups=catalog.engaged_groups(card.id),
+        engaged_total=card.state.count,
+        engaged_proposal_id=card.id,
         categories=catalog.CATEGORY_LABELS,
-        threshold_form=ThresholdForm(formdata=None),
+        threshold_form=ThresholdForm(formdata=None) if _is_threshold_staff() else None,
         poll_tokens=card.state.token,
         **_commit_context(card),
     )
@@ -105,6 +129,23 @@ def detail(slug: str):
         abort(404)
     return vary_on_htmx(
         make_response(render_template("proposals/detail.html", **_detail_context(card)))
+    )
+
+
+@bp.get("/propositions/<int:proposal_id>/groupes")
+def engaged(proposal_id: int):
+    """Every group engaged on a proposal, a page at a time."""
+    card = catalog.card_by_id(proposal_id)
+    if card is None:
+        abort(404)
+    raw = request.args.get("page", "1")
+    pages = max(1, -(-card.state.count // ENGAGED_PER_PAGE))
+    page = int(raw) if raw.isdecimal() and 0 < int(raw) <= pages else 1
+    groups = catalog.engaged_groups(
+        card.id, limit=ENGAGED_PER_PAGE, offset=(page - 1) * ENGAGED_PER_PAGE
+    )
+    return render_template(
+        "proposals/engaged.html", card=card, groups=groups, page=page, pages=pages
     )
 
 
@@ -139,7 +180,9 @@ def poll():
                 changed=changed,
                 poll_tokens=current,
                 detail_id=detail_id,
-                groups=catalog.engaged_groups(detail_id) if detail_id else None,
+                groups=catalog.engaged_groups(detail_id) if detail_id in states else None,
+                engaged_total=states[detail_id].count if detail_id in states else 0,
+                engaged_proposal_id=detail_id,
             )
         )
     response.set_etag(etag)
@@ -169,6 +212,8 @@ def _after_commit_action(card_id: int, error: DomainError | None, status: int, f
         poll_tokens=card.state.token,
         detail_id=card.id,
         groups=catalog.engaged_groups(card.id),
+        engaged_total=card.state.count,
+        engaged_proposal_id=card.id,
     )
     return vary_on_htmx(
         make_response(render_template("proposals/_commit_response.html", **context), status)
