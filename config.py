@@ -21,6 +21,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Seconds between two live-update polls of a page.
     POLL_INTERVAL_SECONDS = _int("POLL_INTERVAL_SECONDS", 10)
+    # How long one process's polls share a snapshot of the live states (0: no snapshot).
+    LIVE_SNAPSHOT_SECONDS = float(os.environ.get("LIVE_SNAPSHOT_SECONDS", "1"))
     PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 12)
     # Failed sign-ins allowed per e-mail address and per client address in the window.
     SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 5)

@@ -176,8 +176,8 @@ def card_by_id(proposal_id: int) -> ProposalCard | None:
     return _to_card(row) if row else None
 
 
-# Built once: a poll only binds the ids (the statement is the hottest in the app).
-_LIVE_STATES = (
+# Built once: the statements of the polls, the hottest in the app.
+_ALL_LIVE_STATES = (
     select(
         Proposal.id,
         Proposal.commitment_count,
@@ -187,29 +187,32 @@ _LIVE_STATES = (
         Proposal.title,
     )
     .join(BudgetRound, BudgetRound.id == Proposal.round_id)
-    .where(
-        Proposal.id.in_(bindparam("ids", expanding=True)),
-        Proposal.status == ProposalStatus.published,
-    )
+    .where(Proposal.status == ProposalStatus.published)
 )
+_LIVE_STATES = _ALL_LIVE_STATES.where(Proposal.id.in_(bindparam("ids", expanding=True)))
+
+
+def _live_state(row) -> LiveState:
+    return LiveState(
+        row.id,
+        row.commitment_count,
+        row.threshold,
+        row.fundable_at is not None,
+        row.live_version,
+        row.title,
+    )
+
+
+def all_live_states() -> dict[int, LiveState]:
+    """Every published proposal's live state, in one query (a snapshot for the polls)."""
+    return {row.id: _live_state(row) for row in db.session.execute(_ALL_LIVE_STATES)}
 
 
 def live_states(ids: list[int]) -> dict[int, LiveState]:
     """Current states of these published proposals, in one query."""
     if not ids:
         return {}
-    rows = db.session.execute(_LIVE_STATES, {"ids": ids}).all()
-    return {
-        r.id: LiveState(
-            r.id,
-            r.commitment_count,
-            r.threshold,
-            r.fundable_at is not None,
-            r.live_version,
-            r.title,
-        )
-        for r in rows
-    }
+    return {row.id: _live_state(row) for row in db.session.execute(_LIVE_STATES, {"ids": ids})}
 
 
 @dataclass(frozen=True)

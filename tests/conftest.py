@@ -78,6 +78,8 @@ def make_app(tmp_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "UPLOADS_PATH": str(tmp_path / "uploads"),
         "POLL_INTERVAL_SECONDS": 1,
+        # Polls read the database directly; tests/test_live.py covers the shared snapshot.
+        "LIVE_SNAPSHOT_SECONDS": 0,
         "SIGN_IN_MAX_FAILURES": 5,
     }
     config.update(overrides)

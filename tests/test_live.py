@@ -102,3 +102,29 @@ def test_poll_notices_a_withdrawal_and_a_commitment_that_keep_the_count(client, 
     assert response.status_code == 200
     groups = html[html.index('id="engaged-groups"') :]
     assert "Groupe Nouveau" in groups and "Groupe Ancien" not in groups
+
+
+def test_polls_share_a_snapshot_that_never_moves_a_page_backwards(client, app, monkeypatch):
+    import views.proposals as live
+
+    clock = [1000.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    app.config["LIVE_SNAPSHOT_SECONDS"] = 1.0
+    p = f.proposal(threshold_override=5)
+    tokens = tokens_on(client.get(f"/propositions/{p.slug}").get_data(as_text=True))
+    assert client.get(f"/propositions/etat?s={tokens}").status_code == 204  # snapshot taken
+
+    person, g = f.manager_of()
+    from services.commitments import commit_group
+
+    commit_group(person, g.id, p.id)
+    # Within the snapshot's second the change is not seen yet...
+    assert client.get(f"/propositions/etat?s={tokens}").status_code == 204
+    # ...and a page that already shows it (its own commit) is not sent the older state.
+    newer = tokens_on(client.get(f"/propositions/{p.slug}").get_data(as_text=True))
+    assert newer != tokens
+    assert client.get(f"/propositions/etat?s={newer}").status_code == 204
+    clock[0] += 1.5
+    changed = client.get(f"/propositions/etat?s={tokens}")
+    assert changed.status_code == 200 and 'aria-valuenow="1"' in changed.get_data(as_text=True)
+    assert client.get(f"/propositions/etat?s={newer}").status_code == 204

@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import re
+import time
 
 from flask import (
     Blueprint,
@@ -161,27 +162,63 @@ def _parse_tokens(raw: str) -> dict[int, str]:
     return tokens
 
 
+class LiveSnapshot:
+    """The live states of all published proposals, shared by one process's polls for a
+    moment (LIVE_SNAPSHOT_SECONDS), so that most polls never touch the database."""
+
+    def __init__(self) -> None:
+        self.expires = 0.0
+        self.states: dict[int, catalog.LiveState] = {}
+
+    def states_of(self, ids: list[int], ttl: float) -> dict[int, catalog.LiveState]:
+        if ttl <= 0:
+            return catalog.live_states(ids)
+        now = time.monotonic()
+        if now >= self.expires:
+            self.states = catalog.all_live_states()
+            self.expires = now + ttl
+        return {i: self.states[i] for i in ids if i in self.states}
+
+
+def _snapshot() -> LiveSnapshot:
+    return current_app.extensions.setdefault("commun_live_snapshot", LiveSnapshot())
+
+
+def _is_newer(state: catalog.LiveState, known: str) -> bool:
+    """Whether the page should show this state instead of the one it has.
+
+    Versions only grow: a snapshot older than what the page already shows (say, right after
+    its own commit) never moves its bar back.
+    """
+    known_version = int(known.rsplit(".", 1)[1])
+    if state.version != known_version:
+        return state.version > known_version
+    return state.token != known
+
+
 @bp.get("/propositions/etat")
 def poll():
     """One request per page and interval: 204 when nothing the page shows has changed."""
     known = _parse_tokens(request.args.get("s", ""))
     detail_id = request.args.get("detail", "")
     detail_id = int(detail_id) if detail_id.isdecimal() and int(detail_id) in known else None
-    states = catalog.live_states(list(known))
-    current = "-".join(states[i].token for i in known if i in states)
+    states = _snapshot().states_of(list(known), current_app.config["LIVE_SNAPSHOT_SECONDS"])
+    changed = [state for i, state in states.items() if _is_newer(state, known[i])]
+    newer = {state.id for state in changed}
+    current = "-".join(states[i].token if i in newer else known[i] for i in known if i in states)
     etag = hashlib.blake2s(current.encode(), digest_size=12).hexdigest()
-    changed = [state for i, state in states.items() if known[i] != state.token]
     if not changed:
         response = make_response("", 204)
     else:
+        detail_changed = detail_id in newer
         response = make_response(
             render_template(
                 "proposals/_poll_update.html",
                 changed=changed,
                 poll_tokens=current,
                 detail_id=detail_id,
-                groups=catalog.engaged_groups(detail_id) if detail_id in states else None,
-                engaged_total=states[detail_id].count if detail_id in states else 0,
+                groups=catalog.engaged_groups(detail_id) if detail_changed else None,
+                engaged_total=states[detail_id].count if detail_changed else 0,
                 engaged_proposal_id=detail_id,
             )
         )
