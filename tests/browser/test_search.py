@@ -35,7 +35,7 @@ def test_live_search_filters_the_cards_and_updates_the_address(browsing, live):
     # The filtered page still polls, for its own cards only.
     expect(page.locator("#live-poll")).to_have_count(1)
     expect(page.locator("#live-poll")).to_have_attribute(
-        "hx-get", re.compile(r"s=\d+\.\d+\.\d+\.\d$")
+        "hx-get", re.compile(r"s=\d+\.\d+\.\d+\.\d\.\d+$")
     )
 
     page.get_by_label("Rechercher une action").fill("")
