@@ -18,7 +18,12 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{BASE_DIR / 'instance' / 'commun.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A ping before each request costs a round trip on every page; without it, after a
+    # database restart one request per app process fails and the pool reconnects.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": os.environ.get("DATABASE_POOL_PRE_PING", "0") == "1",
+        "pool_recycle": 1800,
+    }
     # Seconds between two live-update polls of a page.
     POLL_INTERVAL_SECONDS = _int("POLL_INTERVAL_SECONDS", 10)
     # How long one process's polls share a snapshot of the live states (0: no snapshot).

@@ -158,21 +158,23 @@ def page_of_cards(filters: ListFilters, page: int, per_page: int):
     return [_to_card(row) for row in rows], total
 
 
+# Built once, bound per call: building a statement costs more than running it here.
+_CARD = select(*_card_columns()).join(BudgetRound, BudgetRound.id == Proposal.round_id)
+_CARD_BY_SLUG = _CARD.where(
+    Proposal.slug == bindparam("slug"), Proposal.status == ProposalStatus.published
+)
+_CARD_BY_ID = _CARD.where(
+    Proposal.id == bindparam("id"), Proposal.status == ProposalStatus.published
+)
+
+
 def card_by_slug(slug: str) -> ProposalCard | None:
-    row = db.session.execute(
-        select(*_card_columns())
-        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
-        .where(Proposal.slug == slug, Proposal.status == ProposalStatus.published)
-    ).first()
+    row = db.session.execute(_CARD_BY_SLUG, {"slug": slug}).first()
     return _to_card(row) if row else None
 
 
 def card_by_id(proposal_id: int) -> ProposalCard | None:
-    row = db.session.execute(
-        select(*_card_columns())
-        .join(BudgetRound, BudgetRound.id == Proposal.round_id)
-        .where(Proposal.id == proposal_id, Proposal.status == ProposalStatus.published)
-    ).first()
+    row = db.session.execute(_CARD_BY_ID, {"id": proposal_id}).first()
     return _to_card(row) if row else None
 
 
@@ -228,25 +230,30 @@ class EngagedGroup:
 ENGAGED_ON_PAGE = 24
 
 
+_ENGAGED_GROUPS = (
+    select(
+        ActionGroup.id,
+        ActionGroup.name,
+        ActionGroup.commune,
+        ActionGroup.departement,
+        Commitment.committed_at,
+        Commitment.note,
+    )
+    .join(Commitment, Commitment.group_id == ActionGroup.id)
+    .where(
+        Commitment.proposal_id == bindparam("proposal_id"),
+        Commitment.status == CommitmentStatus.active,
+    )
+    .order_by(Commitment.committed_at.desc(), Commitment.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
 def engaged_groups(proposal_id: int, limit: int = ENGAGED_ON_PAGE, offset: int = 0):
     """The groups engaged on a proposal, the latest first; a page of them, in one query."""
     rows = db.session.execute(
-        select(
-            ActionGroup.id,
-            ActionGroup.name,
-            ActionGroup.commune,
-            ActionGroup.departement,
-            Commitment.committed_at,
-            Commitment.note,
-        )
-        .join(Commitment, Commitment.group_id == ActionGroup.id)
-        .where(
-            Commitment.proposal_id == proposal_id,
-            Commitment.status == CommitmentStatus.active,
-        )
-        .order_by(Commitment.committed_at.desc(), Commitment.id.desc())
-        .limit(limit)
-        .offset(offset)
+        _ENGAGED_GROUPS, {"proposal_id": proposal_id, "limit": limit, "offset": offset}
     ).all()
     return [EngagedGroup(*row) for row in rows]
 

@@ -42,7 +42,7 @@ def render_markdown(text: str) -> Markup:
     return Markup(_clean_html(text or ""))
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _clean_html(text: str) -> str:
     # Keyed by the text itself: an edited body is a new key, so nothing stale is served.
     html = _markdown.render(text)
