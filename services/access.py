@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models import ActionGroup, MemberRole, Membership, Person, db
 
-from .errors import NotAllowed, NotFound
+from .errors import NotAllowed
 
 
 def role_in_group(person: Person | None, group_id: int) -> MemberRole | None:
@@ -62,10 +62,3 @@ def require_certified(group: ActionGroup) -> None:
 def require_staff(person: Person, *roles: str) -> None:
     if not person.is_authenticated or not any(getattr(person, f"is_{r}") for r in roles):
         raise NotAllowed(_("Cette action est réservée à l'équipe habilitée."))
-
-
-def get_or_404(model, object_id: int, message: str):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(message)
-    return obj

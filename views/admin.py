@@ -29,7 +29,7 @@ from services import groups as group_service
 from services import people as people_service
 from services.errors import DomainError, Invalid
 
-from .forms import EmptyForm, Form
+from .forms import EmptyForm, Form, form_invalid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -147,13 +147,11 @@ def _require_admin():
     return None
 
 
-class _FormError(Invalid):
-    """A form that did not validate: its fields carry the details."""
-
-
 def _validated(form: Form) -> Form:
     if not form.validate_on_submit():
-        raise _FormError(_("Le formulaire contient des erreurs : corrigez les champs signalés."))
+        raise form_invalid(
+            form, _("Le formulaire contient des erreurs : corrigez les champs signalés.")
+        )
     return form
 
 

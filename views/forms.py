@@ -9,6 +9,8 @@ from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from services.errors import Invalid
+
 
 @functools.cache
 def _wtforms_french():
@@ -23,6 +25,16 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_french()
+
+
+class FormInvalid(Invalid):
+    """A form that did not validate (422); its fields carry the details."""
+
+
+def form_invalid(form, message: str | None = None) -> FormInvalid:
+    """The error for an invalid form: the given message, else the fields' own messages."""
+    messages = " ".join(str(m) for errors in form.errors.values() for m in errors)
+    return FormInvalid(message or messages or str(_l("Formulaire invalide.")))
 
 
 class CommitForm(Form):

@@ -26,7 +26,7 @@ from services.commitments import commit_group, set_threshold_override, withdraw_
 from services.errors import DomainError
 
 from . import my_groups
-from .forms import CommitForm, ThresholdForm, WithdrawForm
+from .forms import CommitForm, ThresholdForm, WithdrawForm, form_invalid
 from .htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("proposals", __name__)
@@ -257,15 +257,6 @@ def _after_commit_action(card_id: int, error: DomainError | None, status: int, f
     )
 
 
-class _FormError(DomainError):
-    status = 422
-
-
-def _form_error(form) -> _FormError:
-    messages = [m for errors in form.errors.values() for m in errors]
-    return _FormError(" ".join(str(m) for m in messages) or _("Formulaire invalide."))
-
-
 def _require_login_for_action():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
@@ -276,12 +267,10 @@ def _require_login_for_action():
 def commit(proposal_id: int):
     if (response := _require_login_for_action()) is not None:
         return response
-    if catalog.card_by_id(proposal_id) is None:
-        abort(404)
     form = CommitForm()
     error = None
     if not form.validate_on_submit():
-        error = _form_error(form)
+        error = form_invalid(form)
     else:
         try:
             commit_group(current_user, form.group_id.data, proposal_id, form.note.data or "")
@@ -296,12 +285,10 @@ def commit(proposal_id: int):
 def withdraw(proposal_id: int):
     if (response := _require_login_for_action()) is not None:
         return response
-    if catalog.card_by_id(proposal_id) is None:
-        abort(404)
     form = WithdrawForm()
     error = None
     if not form.validate_on_submit():
-        error = _form_error(form)
+        error = form_invalid(form)
     else:
         try:
             withdraw_commitment(current_user, form.group_id.data, proposal_id)
@@ -322,12 +309,13 @@ def threshold(proposal_id: int):
     form = ThresholdForm()
     try:
         if not form.validate_on_submit():
-            raise _form_error(form)
+            raise form_invalid(form)
         set_threshold_override(current_user, proposal_id, form.threshold.data, form.reason.data)
     except DomainError as exc:
         flash(exc.message, "error")
         context = _detail_context(card)
-        context["threshold_form"] = form
+        if context["threshold_form"] is not None:  # staff only: keep what they typed
+            context["threshold_form"] = form
         return make_response(render_template("proposals/detail.html", **context), exc.status)
     flash(_("Le seuil est enregistré."), "success")
     return redirect(url_for(".detail", slug=card.slug), 303)

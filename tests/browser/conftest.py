@@ -7,7 +7,6 @@ factories inside `live.data()`. Every test gets a fresh browser context.
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from models import Category, Commitment, CommitmentStatus, db
 from tests import factories
 from tests.conftest import make_app, missing
+from tests.servers import serving
 
 try:
     from playwright.sync_api import expect
@@ -87,18 +87,11 @@ class LiveServer:
 
 @pytest.fixture
 def live(tmp_path) -> Iterator[LiveServer]:
-    from werkzeug.serving import make_server
-
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True, POLL_INTERVAL_SECONDS=POLL_SECONDS)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        with serving(app) as url:
+            yield LiveServer(app=app, url=url)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
