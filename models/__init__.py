@@ -2,13 +2,17 @@
 
 from .audit import AuditEntry
 from .base import Base, UTCDateTime, db, utcnow
+from .exchange import MessageRead, ProposalMessage
 from .groups import ActionGroup, MemberRole, Membership
+from .illustrations import THUMB_SUFFIX, Illustration
 from .people import STAFF_ROLES, Person, SignInFailure
 from .proposals import (
+    BudgetLine,
     Category,
     Commitment,
     CommitmentStatus,
     Proposal,
+    ProposalRevision,
     ProposalStatus,
     fold_text,
 )
@@ -16,6 +20,12 @@ from .rounds import BudgetRound
 
 __all__ = [
     "STAFF_ROLES",
+    "THUMB_SUFFIX",
+    "BudgetLine",
+    "Illustration",
+    "MessageRead",
+    "ProposalMessage",
+    "ProposalRevision",
     "ActionGroup",
     "AuditEntry",
     "Base",

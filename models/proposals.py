@@ -5,6 +5,7 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -71,6 +72,8 @@ class Proposal(db.Model):
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     summary: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
+    # "Comment faire": steps and material, Markdown like the body.
+    how_to: Mapped[str] = mapped_column(Text, default="", server_default="")
     category: Mapped[Category] = mapped_column(_enum(Category))
     per_group_budget_cents: Mapped[int]
     origin_group_id: Mapped[int | None] = mapped_column(
@@ -92,11 +95,26 @@ class Proposal(db.Model):
     # Accent- and case-folded title and summary, for search on every backend.
     search_text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic lock of the editors: a save names the version it started from, and a save
+    # from an older version is refused instead of silently overwriting a colleague's work.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # The animator who follows the proposal in the animation team's queue.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     round = relationship("BudgetRound", lazy="raise")
     origin_group = relationship("ActionGroup", lazy="raise")
+    author = relationship("Person", foreign_keys=[author_id], lazy="raise")
+    assignee = relationship("Person", foreign_keys=[assignee_id], lazy="raise")
 
     @property
     def is_fundable(self) -> bool:
@@ -105,6 +123,11 @@ class Proposal(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status == ProposalStatus.published
+
+    @property
+    def is_closed(self) -> bool:
+        """Declined or withdrawn: nothing more happens to it."""
+        return self.status in (ProposalStatus.declined, ProposalStatus.withdrawn)
 
 
 @event.listens_for(Proposal, "before_insert")
@@ -143,3 +166,43 @@ class Commitment(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == CommitmentStatus.active
+
+
+class BudgetLine(db.Model):
+    """One line of what a group needs to reproduce the action (item, amount per group)."""
+
+    __tablename__ = "budget_line"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_budget_line_proposal_position", "proposal_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    item: Mapped[str] = mapped_column(String(200))
+    amount_cents: Mapped[int]
+
+
+class ProposalRevision(db.Model):
+    """One save of a proposal's text: who, when, which fields changed, and the whole text
+    after the save (so that any revision can be shown, compared and restored on its own)."""
+
+    __tablename__ = "proposal_revision"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
+    # Equal to the proposal's version after this save.
+    number: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "creation", "edit" or "restore".
+    kind: Mapped[str] = mapped_column(String(16), default="edit")
+    restored_from: Mapped[int | None]
+    # {field: [old, new]} for the fields this save changed.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {field: value} for every editable field after this save.
+    snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    author = relationship("Person", lazy="raise")

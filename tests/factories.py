@@ -4,6 +4,7 @@ import itertools
 
 from models import (
     ActionGroup,
+    BudgetLine,
     BudgetRound,
     Category,
     Commitment,
@@ -74,6 +75,8 @@ def proposal(
     budget_cents: int = 50_000,
     summary: str = "Une action simple à reproduire.",
     body: str = "## Comment faire\n\nRéunir le groupe.",
+    origin_group: ActionGroup | None = None,
+    budget_lines: bool = False,
 ) -> Proposal:
     round_ = round_ or db.session.query(BudgetRound).first() or budget_round()
     n = next(_seq)
@@ -88,9 +91,26 @@ def proposal(
         per_group_budget_cents=budget_cents,
         status=status,
         threshold_override=threshold_override,
+        origin_group_id=origin_group.id if origin_group else None,
         published_at=utcnow() if status == ProposalStatus.published else None,
+        submitted_at=utcnow() if status != ProposalStatus.draft else None,
     )
     db.session.add(p)
+    db.session.flush()
+    if budget_lines:
+        # Two lines that add up to the per-group budget.
+        first = budget_cents // 2
+        db.session.add(
+            BudgetLine(proposal_id=p.id, position=1, item="Matériel", amount_cents=first)
+        )
+        db.session.add(
+            BudgetLine(
+                proposal_id=p.id,
+                position=2,
+                item="Location de salle",
+                amount_cents=budget_cents - first,
+            )
+        )
     db.session.commit()
     return p
 

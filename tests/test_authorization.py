@@ -21,6 +21,7 @@ from models import (
     Membership,
     Person,
     Proposal,
+    ProposalStatus,
     db,
 )
 from tests import factories as f
@@ -62,6 +63,9 @@ class World:
     uncertified: ActionGroup
     open: Proposal  # nobody committed yet
     committed: Proposal  # the certified group is committed to it
+    draft: Proposal  # the certified group's draft
+    submitted: Proposal  # the certified group's idea, submitted to the animation team
+    in_review: Proposal  # the certified group's idea, in review
     target: Person  # plain member of the uncertified group, no staff role
     newcomer: Person  # in no group
     ids: dict[str, int] = field(default_factory=dict)
@@ -91,10 +95,28 @@ def build_world() -> World:
     open_proposal = f.proposal(budget_round)
     committed = f.proposal(budget_round)
     f.commitments(committed, [certified], by=people["manager_certified"])
-    world = World(people, certified, uncertified, open_proposal, committed, target, newcomer)
+    draft, submitted, in_review = (
+        f.proposal(budget_round, status=status, origin_group=certified)
+        for status in (ProposalStatus.draft, ProposalStatus.submitted, ProposalStatus.in_review)
+    )
+    world = World(
+        people,
+        certified,
+        uncertified,
+        open_proposal,
+        committed,
+        draft,
+        submitted,
+        in_review,
+        target,
+        newcomer,
+    )
     world.ids = {
         "open": open_proposal.id,
         "committed": committed.id,
+        "draft": draft.id,
+        "submitted": submitted.id,
+        "in_review": in_review.id,
         "certified": certified.id,
         "uncertified": uncertified.id,
         "target": target.id,
@@ -308,7 +330,16 @@ def test_every_mutating_route_is_in_the_matrix(app):
 
 def test_matrix_paths_reach_their_endpoints(app):
     adapter = app.url_map.bind("localhost")
-    ids = {"open": 1, "committed": 2, "certified": 3, "uncertified": 4, "target": 5}
+    ids = {
+        "open": 1,
+        "committed": 2,
+        "draft": 3,
+        "submitted": 4,
+        "in_review": 5,
+        "certified": 3,
+        "uncertified": 4,
+        "target": 5,
+    }
     for endpoint, route in ROUTES.items():
         assert adapter.match(route.path.format(**ids), method="POST")[0] == endpoint
 
