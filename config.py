@@ -35,7 +35,12 @@ class Config:
     SIGN_IN_WINDOW_SECONDS = _int("SIGN_IN_WINDOW_SECONDS", 900)
     # Behind a load balancer, trust this many proxies for the client address.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
-    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    # Illustrations: each image at most UPLOAD_MAX_BYTES and UPLOAD_MAX_PIXELS (decompression
+    # bombs), at most UPLOAD_MAX_FILES per upload; a request holds that many, plus the form.
+    UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    UPLOAD_MAX_PIXELS = _int("UPLOAD_MAX_PIXELS", 40_000_000)
+    UPLOAD_MAX_FILES = _int("UPLOAD_MAX_FILES", 5)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 52 * 1024 * 1024)
     UPLOADS_PATH = os.environ.get("UPLOADS_PATH") or str(BASE_DIR / "instance" / "uploads")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"

@@ -14,11 +14,14 @@ from models import (
     Category,
     Commitment,
     CommitmentStatus,
+    Illustration,
     Proposal,
     ProposalStatus,
     db,
     fold_text,
 )
+
+from .images import file_names
 
 CATEGORY_LABELS = {
     Category.alimentation: "Alimentation",
@@ -68,6 +71,12 @@ class ProposalCard:
     published_at: datetime | None
     fundable_at: datetime | None
     state: LiveState
+    # The cover's thumbnail (a file name under /medias/), its alternative text and size; a
+    # new cover or alternative text makes a new card, so the rendered-card cache stays right.
+    cover_thumb: str | None = None
+    cover_alt: str = ""
+    cover_width: int = 0
+    cover_height: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,24 @@ def _card_columns():
         Proposal.commitment_count,
         Proposal.live_version,
         effective_threshold_sql.label("threshold"),
+        Illustration.stored_name.label("cover_name"),
+        Illustration.format.label("cover_format"),
+        Illustration.alt_text.label("cover_alt"),
+        Illustration.thumb_width.label("cover_width"),
+        Illustration.thumb_height.label("cover_height"),
+    )
+
+
+def _cards_from(query: Select) -> Select:
+    """The card columns' joins: the round (threshold) and the cover, if any (at most one row:
+    one cover per proposal, and it always has its alternative text)."""
+    return query.join(BudgetRound, BudgetRound.id == Proposal.round_id).outerjoin(
+        Illustration,
+        and_(
+            Illustration.proposal_id == Proposal.id,
+            Illustration.is_cover,
+            Illustration.alt_text != "",
+        ),
     )
 
 
@@ -112,6 +139,10 @@ def _to_card(row) -> ProposalCard:
             row.live_version,
             row.title,
         ),
+        cover_thumb=file_names(row.cover_name, row.cover_format)[1] if row.cover_name else None,
+        cover_alt=row.cover_alt or "",
+        cover_width=row.cover_width or 0,
+        cover_height=row.cover_height or 0,
     )
 
 
@@ -130,9 +161,7 @@ def _filtered(query: Select, filters: ListFilters) -> Select:
 
 
 def published_cards_query(filters: ListFilters) -> Select:
-    query = _filtered(
-        select(*_card_columns()).join(BudgetRound, BudgetRound.id == Proposal.round_id), filters
-    )
+    query = _filtered(_cards_from(select(*_card_columns())), filters)
     if filters.sort == "proches":
         # Open proposals first, the fewest missing commitments first.
         missing = effective_threshold_sql - Proposal.commitment_count
@@ -159,7 +188,7 @@ def page_of_cards(filters: ListFilters, page: int, per_page: int):
 
 
 # Built once, bound per call: building a statement costs more than running it here.
-_CARD = select(*_card_columns()).join(BudgetRound, BudgetRound.id == Proposal.round_id)
+_CARD = _cards_from(select(*_card_columns()))
 _CARD_BY_SLUG = _CARD.where(
     Proposal.slug == bindparam("slug"), Proposal.status == ProposalStatus.published
 )
