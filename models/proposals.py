@@ -64,6 +64,8 @@ class Proposal(db.Model):
         ),
         CheckConstraint("commitment_count >= 0", name="count_not_negative"),
         Index("ix_proposal_status_published_at", "status", "published_at"),
+        # The animation team's queue: by status, the oldest submitted first.
+        Index("ix_proposal_status_submitted_at", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,8 @@ from flask_babel import format_datetime
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from services.money import format_cents
+
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 _ALLOWED_TAGS = {
@@ -59,13 +61,8 @@ def _clean_html(text: str) -> str:
 
 
 def money(cents: int | None) -> str:
-    """Integer cents as French euros: « 1 234,50 € », « 500 € » (no float on the way)."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    whole = f"{euros:,}".replace(",", "\u202f")
-    return f"{sign}{whole}\xa0€" if rest == 0 else f"{sign}{whole},{rest:02d}\xa0€"
+    """Integer cents as French euros: « 1 234,50 € », « 500 € »."""
+    return "" if cents is None else format_cents(cents)
 
 
 def paris_datetime(value: datetime | None, fmt: str = "d MMMM yyyy 'à' HH:mm") -> str:

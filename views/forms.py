@@ -1,11 +1,21 @@
 """WTForms forms shared by several views; each gives its POST a CSRF token."""
 
 import functools
+import re
 
+import wtforms
 from babel import support
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -64,3 +74,61 @@ class EmptyForm(Form):
     """Gives a POST-only button its CSRF token."""
 
     next = HiddenField()
+
+
+_EUROS_RE = re.compile(r"^(\d{1,7})(?:[.,](\d{1,2}))?$")
+
+
+def parse_euros(raw: str | None) -> int:
+    """« 1 234,50 », « 1234.5 » or « 12 € » → cents; ValueError with a French message."""
+    text = (raw or "").replace("€", "").replace("\u202f", "").replace("\u00a0", "")
+    text = text.replace(" ", "").strip()
+    match = _EUROS_RE.match(text)
+    if not match:
+        raise ValueError(_l("Écrivez un montant en euros, par exemple 120 ou 89,50."))
+    whole, cents = match.groups()
+    return int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+
+
+def euros_input(cents: int | None) -> str:
+    """Cents as typed in a form: 12050 → « 120,50 », 12000 → « 120 »."""
+    if cents is None:
+        return ""
+    whole, rest = divmod(cents, 100)
+    return f"{whole},{rest:02d}" if rest else str(whole)
+
+
+class BudgetLineForm(wtforms.Form):
+    """One budget line inside the proposal form (the outer form carries the CSRF token)."""
+
+    item = StringField(_l("Poste de dépense"), validators=[Optional(), Length(max=200)])
+    amount = StringField(_l("Montant (€)"), validators=[Optional(), Length(max=20)])
+
+
+class ProposalForm(Form):
+    title = StringField(
+        _l("Titre"), validators=[InputRequired(_l("Donnez un titre.")), Length(min=3, max=200)]
+    )
+    summary = TextAreaField(
+        _l("Résumé"),
+        validators=[InputRequired(_l("Écrivez un résumé.")), Length(max=500)],
+    )
+    body = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    how_to = TextAreaField(
+        _l("Comment faire : étapes et matériel"), validators=[Optional(), Length(max=20000)]
+    )
+    category = SelectField(_l("Catégorie"), validators=[InputRequired()])
+    budget = StringField(
+        _l("Budget demandé par groupe (€)"),
+        validators=[InputRequired(_l("Indiquez le budget par groupe, 0 s'il n'y en a pas."))],
+    )
+    lines = FieldList(FormField(BudgetLineForm), max_entries=40)
+    version = HiddenField()
+
+
+class ReasonForm(Form):
+    reason = TextAreaField(_l("Raison"), validators=[Optional(), Length(max=2000)])
+
+
+class RestoreForm(Form):
+    version = IntegerField(validators=[InputRequired()])

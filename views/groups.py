@@ -15,6 +15,8 @@ from models import (
     db,
 )
 from services.access import role_in_group
+from services.proposals import group_proposals
+from services.workspace_access import is_team
 
 bp = Blueprint("groups", __name__, url_prefix="/groupes")
 
@@ -46,8 +48,13 @@ def detail(group_id: int):
         )
         .order_by(Commitment.committed_at.desc())
     ).all()
+    # The group's own proposals, drafts included: for those who share their workspace.
+    acts_for_group = my_role is not None and my_role.acts_for_group
+    own_proposals = group_proposals(group.id) if acts_for_group or is_team(current_user) else None
     return render_template(
         "groups/detail.html",
+        own_proposals=own_proposals,
+        may_propose=acts_for_group and group.is_certified,
         group=group,
         my_role=my_role,
         members=members,

@@ -105,6 +105,7 @@ def upgrade():
         batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('withdraw_reason', sa.Text(), server_default='', nullable=False))
         batch_op.create_index(batch_op.f('ix_proposal_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index('ix_proposal_status_submitted_at', ['status', 'submitted_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_proposal_assignee_id_person'), 'person', ['assignee_id'], ['id'], ondelete='SET NULL')
         batch_op.create_foreign_key(batch_op.f('fk_proposal_author_id_person'), 'person', ['author_id'], ['id'], ondelete='SET NULL')
 
@@ -116,6 +117,7 @@ def downgrade():
     with op.batch_alter_table('proposal', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_proposal_author_id_person'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_proposal_assignee_id_person'), type_='foreignkey')
+        batch_op.drop_index('ix_proposal_status_submitted_at')
         batch_op.drop_index(batch_op.f('ix_proposal_assignee_id'))
         batch_op.drop_column('withdraw_reason')
         batch_op.drop_column('withdrawn_at')

@@ -1,0 +1,9 @@
+"""Money as people read it: integer cents written as French euros."""
+
+
+def format_cents(cents: int) -> str:
+    """« 1 234,50 € », « 500 € » (narrow no-break space between thousands, no float)."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    whole = f"{euros:,}".replace(",", "\u202f")
+    return f"{sign}{whole}\xa0€" if rest == 0 else f"{sign}{whole},{rest:02d}\xa0€"
