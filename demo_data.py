@@ -1,44 +1,67 @@
 """The demo data set loaded by `flask demo`: a realistic French participatory budget.
 
-It loads only into an empty database, in one write transaction, and says so otherwise: running
-it twice adds nothing, and a database that already holds real data never gets demo accounts
-with a published password. Rows are written directly through the models, in a few bulk
-flushes, with one password hash shared by every account (hashing is the slow part), so that it
-takes about a second.
+It loads only into an empty database and says so otherwise: running it twice adds nothing,
+and a database that already holds real data never gets demo accounts with a published
+password. The rows are written directly through the models, in one write transaction and a few
+bulk flushes, with one password hash shared by every account (hashing is the slow part). The
+illustrations then go through the very services a person's upload goes through (each call its
+own transaction), as the animator who follows the proposal; if that stage fails, the rows and
+files already written are removed again, so that the command either loads everything or leaves
+the database as it found it. It all takes a few seconds.
 
 The data keep the rules of DESIGN.md section 3: a proposal's counter equals its active
 commitments, one commitment per (group, proposal), only certified groups commit and only to
 published proposals, and the fundable transition is recorded exactly as
 services.commitments.record_fundable_if_reached would have recorded it, by replaying the
-commitments, withdrawals and threshold changes in time order.
+commitments, withdrawals and threshold changes in time order. And those of the workspace:
+budget lines add up to the per-group budget, every save is a revision whose snapshot is the
+whole text (`services.proposals.ProposalText.snapshot`, the last one equal to the current
+text), the exchange alternates between the group and the animator who follows the proposal.
 """
 
+import functools
+import io
 import random
 import re
+import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import exists, select
+from flask import current_app
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from sqlalchemy import delete, exists, select
 from werkzeug.security import generate_password_hash
 
+from cli import CommandError
 from models import (
     ActionGroup,
     AuditEntry,
+    BudgetLine,
     BudgetRound,
     Category,
     Commitment,
     CommitmentStatus,
+    Illustration,
     MemberRole,
     Membership,
+    MessageRead,
     Person,
     Proposal,
+    ProposalMessage,
+    ProposalRevision,
     ProposalStatus,
     db,
     fold_text,
     utcnow,
 )
+from services import illustrations as illustration_service
+from services import images
+from services.errors import DomainError
+from services.illustrations import UploadedFile
+from services.proposals import ProposalText
 from services.tx import write_transaction
 
 SEED = 2027
@@ -798,7 +821,7 @@ PROPOSALS = (
         ),
         ("Portants", "Cintres", "Sacs"),
         (("Portants et cintres", 90), ("Laverie", 50), ("Affiches", 20)),
-        origin="manager",
+        origin="referent",
     ),
     Spec(
         "Initiation aux premiers secours",
@@ -814,6 +837,59 @@ PROPOSALS = (
         ),
         ("Mannequins de formation (prêtés)", "Salle"),
         (("Intervention du formateur", 400), ("Salle et collation", 80)),
+    ),
+    Spec(
+        "Cours de français pour adultes",
+        C.education,
+        S.submitted,
+        "Des cours de français gratuits deux soirs par semaine pour les adultes qui apprennent "
+        "la langue, animés par des bénévoles formé·es.",
+        "Parler français ouvre l'accès au travail, aux démarches et à la vie du quartier. Les "
+        "cours existants sont saturés, et leurs horaires ne conviennent pas à celles et ceux "
+        "qui travaillent.",
+        (
+            "Trouver une salle libre deux soirs par semaine (centre social, bourse du travail).",
+            "Former les bénévoles avec une association d'alphabétisation.",
+            "Constituer des groupes de niveau après un court entretien.",
+            "Tenir les cours toute l'année scolaire, avec une garde d'enfants sur place.",
+        ),
+        (
+            "Méthodes de français langue étrangère",
+            "Tableau blanc et feutres",
+            "Jeux et imagiers pour la garde d'enfants",
+        ),
+        (
+            ("Méthodes et cahiers d'exercices", 140),
+            ("Tableau blanc et fournitures", 60),
+            ("Formation des bénévoles (participation)", 50),
+        ),
+    ),
+    Spec(
+        "Outilthèque de quartier",
+        C.ecologie,
+        S.submitted,
+        "Une bibliothèque d'outils où l'on emprunte une perceuse, un escabeau ou une scie pour "
+        "quelques jours, au lieu que chaque foyer les achète.",
+        "Une perceuse ne sert que quelques minutes dans sa vie. Partager les outils fait "
+        "économiser de l'argent, de la place et des ressources, et crée des occasions "
+        "d'entraide entre voisin·es.",
+        (
+            "Trouver un local fermé pour ranger les outils (cave d'immeuble, local associatif).",
+            "Constituer le stock de départ : dons des habitant·es et quelques achats.",
+            "Tenir une permanence de prêt le samedi matin, avec un cahier d'emprunts.",
+            "Proposer un atelier d'initiation aux outils tous les deux mois.",
+        ),
+        (
+            "Perceuse-visseuse, scie sauteuse, ponceuse",
+            "Escabeau et caisse à outils de base",
+            "Étagères et cadenas",
+        ),
+        (
+            ("Outillage électroportatif", 260),
+            ("Outillage à main", 90),
+            ("Étagères et rangement", 70),
+            ("Cahier d'emprunts et étiquettes", 20),
+        ),
     ),
     Spec(
         "Maraudes solidaires l'hiver",
@@ -844,6 +920,34 @@ PROPOSALS = (
         ),
         ("Peintures", "Échafaudage"),
         (("Peintures et pinceaux", 300), ("Location d'échafaudage", 200), ("Artiste", 150)),
+        origin="referent",
+    ),
+    Spec(
+        "Collecte de protections périodiques",
+        C.sante,
+        S.in_review,
+        "Des boîtes de collecte dans les commerces et les lieux publics, et des distributions "
+        "gratuites de protections périodiques à celles et ceux qui en manquent.",
+        "La précarité menstruelle touche près de quatre millions de personnes en France. Une "
+        "collecte organisée par le groupe en fournit à qui en a besoin, et porte la "
+        "revendication de la gratuité.",
+        (
+            "Déposer des boîtes de collecte dans les pharmacies, les facs et les commerces "
+            "partenaires.",
+            "Relever les boîtes chaque semaine et trier les dons.",
+            "Compléter par un achat groupé de protections, dont des protections lavables.",
+            "Distribuer avec les associations de solidarité et aux permanences du groupe.",
+        ),
+        (
+            "Boîtes de collecte décorées",
+            "Protections jetables et lavables",
+            "Sacs de distribution discrets",
+        ),
+        (
+            ("Achat groupé de protections", 180),
+            ("Protections lavables", 90),
+            ("Boîtes de collecte et affiches", 30),
+        ),
     ),
     Spec(
         "Location d'un local permanent pour chaque groupe",
@@ -888,6 +992,7 @@ PROPOSALS = (
         ),
         ("Barrières", "Tables"),
         (("Assurance", 80), ("Buvette", 70)),
+        origin="manager",
         reason="Le groupe préfère l'organiser avec ses propres moyens cette année.",
     ),
     Spec(
@@ -909,11 +1014,712 @@ PROPOSALS = (
 STATUS_LABELS = {
     ProposalStatus.draft: ("brouillon", "brouillons"),
     ProposalStatus.submitted: ("soumise", "soumises"),
-    ProposalStatus.in_review: ("en relecture", "en relecture"),
+    ProposalStatus.in_review: ("en revue", "en revue"),
     ProposalStatus.published: ("publiée", "publiées"),
     ProposalStatus.declined: ("refusée", "refusées"),
     ProposalStatus.withdrawn: ("retirée", "retirées"),
 }
+
+
+def _spec(title: str) -> Spec:
+    return next(spec for spec in PROPOSALS if spec.title == title)
+
+
+# ---------------------------------------------------------------------------------------------
+# The workspace: what happened to a proposal between its submission and today, in order.
+# A Message is written by the group (its author) or the team (the animator who follows it); an
+# Edit is a save by that animator, whose `before` holds the Spec's parts as they were before
+# it (the last edit leads to the Spec as written above); PUBLICATION splits what happened
+# before publication from what happened after.
+
+
+@dataclass(frozen=True)
+class Message:
+    side: str  # "group" or "team"
+    body: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    before: dict  # Spec field -> earlier value: title, summary, why, steps, material, tips, lines
+
+
+PUBLICATION = "publication"
+
+
+@dataclass(frozen=True)
+class Story:
+    events: tuple
+    team: str = "animation"  # who follows it: the demo account or "animation2"
+    # How many messages the group's author and the animator have read (None: all of them).
+    group_read: int | None = None
+    team_read: int | None = None
+
+
+STORIES = {
+    "Cantine solidaire de quartier": Story(
+        (
+            Message(
+                "group",
+                "Bonjour, nous avons déjà tenu la cantine trois samedis de suite dans notre "
+                "quartier : c'est cette expérience que nous proposons de partager. Dites-nous ce "
+                "qu'il faut préciser.",
+            ),
+            Message(
+                "team",
+                "Merci, c'est très complet. Je propose « Cantine solidaire de quartier » comme "
+                "titre : « à prix libre » laisse croire à certain·es que c'est payant. Le résumé "
+                "peut aussi dire d'où viennent les produits.",
+            ),
+            Edit(
+                {
+                    "title": "Cantine à prix libre",
+                    "summary": "Un repas chaud à prix libre chaque semaine, préparé avec des "
+                    "invendus.",
+                }
+            ),
+            Message("group", "Ça nous va très bien, merci !"),
+            PUBLICATION,
+            Message(
+                "group",
+                "Plusieurs groupes nous demandent si 40 € d'affiches sont nécessaires : chez "
+                "nous, 20 € ont suffi, le reste est parti en denrées.",
+            ),
+            Edit(
+                {
+                    "lines": (
+                        ("Denrées en complément des dons", 200),
+                        ("Marmites et bacs gastronormes", 110),
+                        ("Vaisselle réutilisable", 50),
+                        ("Affiches et tracts", 40),
+                    )
+                }
+            ),
+            Message(
+                "team",
+                "Bonne remarque : j'ai déplacé 20 € des affiches vers les denrées. Le budget par "
+                "groupe ne change pas.",
+            ),
+            Message(
+                "group",
+                "Premier repas servi samedi par un groupe voisin : 70 couverts ! Ils préparent "
+                "un retour d'expérience.",
+            ),
+        ),
+        team_read=5,
+    ),
+    "Atelier de réparation de vélos": Story(
+        (
+            Message(
+                "group",
+                "Bonjour ! Voici notre atelier vélo, qui tourne depuis un an à la Bastide. Le "
+                "budget est celui de notre première caisse à outils.",
+            ),
+            Message(
+                "team",
+                "Bravo pour l'atelier ! 380 € par groupe, c'est un peu haut pour une action que "
+                "beaucoup de groupes voudront reprendre : une caisse à outils d'atelier "
+                "associatif se trouve autour de 140 €, un pied d'atelier solide à 50 €. On "
+                "ajuste ?",
+            ),
+            Message("group", "D'accord pour 140 € et 50 €, c'est du matériel qui tient."),
+            Edit(
+                {
+                    "lines": (
+                        ("Caisse à outils complète", 180),
+                        ("Pièces détachées courantes", 110),
+                        ("Pied d'atelier", 90),
+                    )
+                }
+            ),
+            PUBLICATION,
+            Message(
+                "team",
+                "Publiée ! Merci pour ce travail, nous la présentons dans la prochaine lettre "
+                "aux groupes.",
+            ),
+            Message(
+                "group",
+                "Merci ! Nous avons ajouté une séance pour les enfants avant l'été, elle a très "
+                "bien marché.",
+            ),
+            Edit({"steps": _spec("Atelier de réparation de vélos").steps[:-1]}),
+            Message(
+                "team",
+                "Je l'ai ajoutée aux étapes de « Comment faire », pour les autres groupes.",
+            ),
+        ),
+    ),
+    "Festival populaire de quartier": Story(
+        (
+            Message(
+                "group",
+                "Nous proposons le festival que nous organisons chaque mois de juin ; le tournoi "
+                "de foot proposé par un autre groupe pourrait y trouver sa place.",
+            ),
+            Message(
+                "team",
+                "Bonne idée : nous fusionnons les deux. Le défraiement des artistes à 150 € "
+                "semble bas pour une journée entière ; les autres groupes comptent plutôt "
+                "250 €.",
+            ),
+            Edit(
+                {
+                    "title": "Fête de quartier",
+                    "lines": (
+                        ("Sono et éclairage", 300),
+                        ("Barnums et tables", 200),
+                        ("Défraiement des artistes locaux", 150),
+                        ("Communication", 80),
+                        ("Assurance de la manifestation", 70),
+                    ),
+                }
+            ),
+            Message(
+                "group",
+                "Parfait. Avec un budget pareil, le seuil risque d'être long à atteindre, non ?",
+            ),
+            Message(
+                "team",
+                "Nous en avons parlé en équipe : le seuil sera de 25 groupes, pour que "
+                "l'enveloppe profite aussi aux petites actions.",
+            ),
+            PUBLICATION,
+        ),
+        team="animation2",
+    ),
+    "Jardin partagé en pied d'immeuble": Story(
+        (
+            PUBLICATION,
+            Message(
+                "group",
+                "Retour de terrain : la première année, nos tomates ont souffert du manque "
+                "d'arrosage en août. Nous conseillerions plutôt des cultures faciles.",
+            ),
+            Edit({"tips": "Prévoyez dès le printemps qui arrosera pendant l'été."}),
+            Message("team", "Merci, j'ai repris votre conseil dans « Comment faire »."),
+        ),
+    ),
+    "Fresque participative sur un mur du quartier": Story(
+        (
+            Message(
+                "group",
+                "Bonjour ! Nous avons l'accord oral du bailleur pour le mur de l'école "
+                "Jules-Ferry ; l'accord écrit doit arriver la semaine prochaine.",
+            ),
+            Edit({"summary": "Peindre une fresque sur un mur du quartier avec un ou une artiste."}),
+            Message(
+                "team",
+                "Merci Camille. J'ai reformulé le résumé pour dire que les habitant·es peignent "
+                "eux-mêmes : dites-moi s'il vous convient. Pouvez-vous aussi préciser le budget "
+                "si l'artiste est bénévole ?",
+            ),
+            Message(
+                "group",
+                "Le résumé nous va. Sans artiste rémunéré·e, il faut compter 500 € : peintures "
+                "et échafaudage.",
+            ),
+            Message(
+                "team",
+                "Parfait, je l'ajouterai en variante. Avez-vous une ou deux photos d'une fresque "
+                "déjà peinte ? Elles aideront les autres groupes à se projeter.",
+            ),
+            Message(
+                "team",
+                "Autre question : les trois week-ends de peinture sont-ils fixés ? Cela compte "
+                "pour la date de publication.",
+            ),
+        ),
+        group_read=3,
+    ),
+    "Maraudes solidaires l'hiver": Story(
+        (
+            Message(
+                "group",
+                "Nous faisons déjà des maraudes avec une association ; l'idée est de donner aux "
+                "groupes de quoi en lancer là où il n'y en a pas.",
+            ),
+            Message(
+                "team",
+                "C'est très utile. Pour que l'action soit reproductible, il faudrait détailler "
+                "la formation : avec quelle association, combien de temps ?",
+            ),
+            Message(
+                "group",
+                "Une soirée de formation de trois heures, puis deux maraudes en binôme avec des "
+                "bénévoles expérimenté·es. Je complète le texte dès que possible.",
+            ),
+        ),
+        team="animation2",
+        team_read=2,
+    ),
+    "Collecte de protections périodiques": Story(
+        (
+            Message(
+                "team",
+                "Bonjour, c'est moi qui suivrai votre proposition. Une question : les "
+                "protections lavables sont-elles distribuées à part, avec une explication ?",
+            ),
+            Message(
+                "group",
+                "Oui, lors d'un atelier d'une heure avec une sage-femme du centre de santé, qui "
+                "explique l'entretien.",
+            ),
+            Message(
+                "team",
+                "Très bien : pouvez-vous l'ajouter aux étapes ? Je regarde si le budget peut "
+                "prévoir une participation pour l'intervenante.",
+            ),
+            Message(
+                "group",
+                "C'est noté, nous envoyons le texte complété ce week-end. La sage-femme "
+                "intervient bénévolement.",
+            ),
+        ),
+        team_read=3,
+    ),
+    "Bourse aux vêtements d'hiver": Story(
+        (
+            Message(
+                "group",
+                "Bonjour, nous avons déjà trois points de dépôt (la boulangerie, la médiathèque "
+                "et l'amicale des locataires). Dites-nous s'il manque quelque chose avant la "
+                "publication.",
+            ),
+        ),
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Illustrations, drawn by the demo itself and uploaded as a person would upload them. A motif
+# is a simple scene (see _MOTIFS) with a big label; `{commune}` is the origin group's commune.
+
+
+@dataclass(frozen=True)
+class Picture:
+    motif: str
+    label: str
+    line: str
+    size: tuple[int, int]
+    format: str  # "jpeg" or "png"
+    caption: str
+    alt: str
+    cover: bool = False
+
+
+PICTURES = {
+    "Ciné-débat en plein air": (
+        Picture(
+            "ecran",
+            "Ciné plein air",
+            "Projection et débat · {commune}",
+            (2400, 1350),
+            "jpeg",
+            "L'affiche de la première projection du groupe, sur la place du marché.",
+            "Dessin d'un grand écran blanc dans la nuit, devant des rangées de spectateurs vus "
+            "de dos, avec le titre « Ciné plein air ».",
+            cover=True,
+        ),
+        Picture(
+            "affiche",
+            "Ciné-débat",
+            "Entrée libre · 21 h",
+            (1200, 1700),
+            "png",
+            "Le modèle d'affiche, à adapter pour votre quartier.",
+            "Affiche à formes géométriques colorées, titre « Ciné-débat », entrée libre à 21 h.",
+        ),
+    ),
+    "Atelier cuisine anti-gaspillage": (
+        Picture(
+            "table",
+            "Cuisine anti-gaspi",
+            "Invendus du marché · {commune}",
+            (1800, 1200),
+            "jpeg",
+            "On cuisine ce que les maraîchers n'ont pas vendu, puis on remplit les bocaux.",
+            "Dessin d'une longue table couverte d'assiettes et de bocaux, sous une guirlande de "
+            "fanions, avec le titre « Cuisine anti-gaspi ».",
+            cover=True,
+        ),
+    ),
+    "Navette solidaire vers les services publics": (
+        Picture(
+            "camion",
+            "Navette solidaire",
+            "CAF · hôpital · sous-préfecture",
+            (1600, 1000),
+            "png",
+            "Le minibus de la navette et ses destinations.",
+            "Dessin d'un minibus sur une route, avec le titre « Navette solidaire » et ses "
+            "destinations : CAF, hôpital, sous-préfecture.",
+            cover=True,
+        ),
+    ),
+    "Bibliothèque de rue": (
+        Picture(
+            "livres",
+            "Lire dehors",
+            "Chaque mercredi · 15 h",
+            (1500, 2000),
+            "jpeg",
+            "Les caisses de livres, installées au pied des immeubles.",
+            "Dessin d'étagères chargées de livres de toutes les couleurs au-dessus d'un tapis, "
+            "avec le titre « Lire dehors », chaque mercredi à 15 h.",
+            cover=True,
+        ),
+        Picture(
+            "affiche",
+            "Bibliothèque de rue",
+            "{commune} · mercredi après-midi",
+            (1800, 1200),
+            "png",
+            "L'affiche collée dans les halls la veille.",
+            "Affiche à formes géométriques colorées avec le titre « Bibliothèque de rue ».",
+        ),
+    ),
+    "Caravane des luttes": (
+        Picture(
+            "camion",
+            "Caravane des luttes",
+            "Trois week-ends · six étapes",
+            (2400, 1500),
+            "jpeg",
+            "L'utilitaire de la caravane, prêt pour la première étape.",
+            "Dessin d'un utilitaire sur une route, avec le titre « Caravane des luttes » : "
+            "trois week-ends, six étapes.",
+            cover=True,
+        ),
+        Picture(
+            "affiche",
+            "En lutte !",
+            "Assemblée des collectifs",
+            (1200, 1800),
+            "jpeg",
+            "L'affiche de l'assemblée qui réunit les collectifs rencontrés.",
+            "Affiche à formes géométriques avec le titre « En lutte ! » et l'annonce de "
+            "l'assemblée des collectifs.",
+        ),
+    ),
+    "Festival populaire de quartier": (
+        Picture(
+            "affiche",
+            "La fête !",
+            "Gratuit · pour tout le monde",
+            (1240, 1754),
+            "png",
+            "Le modèle d'affiche du festival.",
+            "Affiche à formes géométriques avec le titre « La fête ! », gratuite et ouverte à "
+            "tout le monde.",
+        ),
+        Picture(
+            "scene",
+            "Festival de quartier",
+            "Scène ouverte · repas partagé",
+            (2000, 1250),
+            "jpeg",
+            "La scène ouverte de l'an dernier, juste avant le concert.",
+            "Dessin d'une scène sous une guirlande de fanions, avec des enceintes, une "
+            "chanteuse et le public, titre « Festival de quartier ».",
+            cover=True,
+        ),
+    ),
+    "Jardin partagé en pied d'immeuble": (
+        Picture(
+            "jardin",
+            "Jardin partagé",
+            "Au pied de l'immeuble · {commune}",
+            (2000, 1333),
+            "jpeg",
+            "Les quatre bacs de culture, après le chantier participatif.",
+            "Dessin de bacs en bois plantés de légumes au soleil, devant un immeuble, avec le "
+            "titre « Jardin partagé ».",
+            cover=True,
+        ),
+        Picture(
+            "jardin",
+            "Première récolte",
+            "Repas ouvert à tout l'immeuble",
+            (1200, 1600),
+            "png",
+            "L'invitation au repas de la première récolte.",
+            "Dessin de bacs de légumes devant un immeuble, avec le titre « Première récolte » "
+            "et l'invitation à un repas ouvert à tout l'immeuble.",
+        ),
+    ),
+    "Atelier de réparation de vélos": (
+        Picture(
+            "velo",
+            "Atelier vélo",
+            "Un samedi par mois · {commune}",
+            (2400, 1600),
+            "png",
+            "L'atelier du groupe, un samedi matin à {commune}.",
+            "Dessin d'un vélo sur fond uni, avec le titre « Atelier vélo », un samedi par mois.",
+            cover=True,
+        ),
+        Picture(
+            "affiche",
+            "Répare ton vélo",
+            "Outils partagés · pièces à prix coûtant",
+            (1200, 1600),
+            "jpeg",
+            "L'affiche de l'atelier, à déposer chez les commerçant·es.",
+            "Affiche à formes géométriques avec le titre « Répare ton vélo » : outils partagés, "
+            "pièces à prix coûtant.",
+        ),
+    ),
+    "Cantine solidaire de quartier": (
+        Picture(
+            "table",
+            "Cantine solidaire",
+            "Prix libre · chaque samedi midi",
+            (2200, 1400),
+            "jpeg",
+            "Le service du samedi midi, à la cantine du quartier.",
+            "Dessin d'une longue table avec assiettes et bocaux sous une guirlande de fanions, "
+            "titre « Cantine solidaire », prix libre chaque samedi midi.",
+            cover=True,
+        ),
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing the illustrations: flat shapes and a big label, as a poster would have.
+
+PALETTES = (
+    # background, three colours, ink of the label band
+    ("#f4ecd8", "#e4572e", "#29335c", "#f3a712", "#1b1b1e"),
+    ("#dff3e4", "#2e8b57", "#f28f3b", "#c8553d", "#14342b"),
+    ("#e8f1f8", "#1d4e89", "#f4a259", "#bc4b51", "#0b132b"),
+    ("#fdf0f5", "#b5179e", "#7209b7", "#f8961e", "#240046"),
+    ("#fff8e1", "#d62828", "#003049", "#fcbf49", "#1d1d1d"),
+)
+# A font with accented letters if the system has one; Pillow's own otherwise (then the label
+# loses its accents, which that font cannot draw).
+_FONT_FILES = ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf", "Arial.ttf")
+
+
+@functools.cache
+def _font_file() -> str | None:
+    for name in _FONT_FILES:
+        try:
+            ImageFont.truetype(name, 12)
+        except OSError:
+            continue
+        return name
+    return None
+
+
+def _font(size: int):
+    name = _font_file()
+    return ImageFont.truetype(name, size) if name else ImageFont.load_default(size=size)
+
+
+def _drawable(text: str) -> str:
+    return text if _font_file() else _ascii(text)
+
+
+def _fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int):
+    """The largest font up to `size` in which the text fits in `width` pixels."""
+    while size > 12:
+        font = _font(size)
+        if draw.textlength(text, font=font) <= width:
+            return font
+        size = int(size * 0.9)
+    return _font(12)
+
+
+def _shapes(d, w, h, rng, colours):
+    """Scattered discs, triangles and bars: the background of a poster."""
+    for _ in range(16):
+        x, y = rng.uniform(-0.1, 0.95) * w, rng.uniform(-0.1, 0.75) * h
+        s = rng.uniform(0.08, 0.3) * min(w, h)
+        colour = rng.choice(colours)
+        kind = rng.randrange(3)
+        if kind == 0:
+            d.ellipse((x, y, x + s, y + s), fill=colour)
+        elif kind == 1:
+            d.polygon([(x, y + s), (x + s / 2, y), (x + s, y + s)], fill=colour)
+        else:
+            d.rectangle((x, y, x + s * 1.8, y + s * 0.35), fill=colour)
+
+
+def _bunting(d, w, h, rng, colours, y):
+    d.line([(0, y), (w / 2, y + h * 0.05), (w, y)], fill="#333333", width=max(2, w // 400))
+    n = 14
+    for k in range(n):
+        x = w * (k + 0.5) / n
+        top = y + h * 0.05 * (1 - abs(2 * x / w - 1))
+        d.polygon([(x - w / 40, top), (x + w / 40, top), (x, top + h * 0.07)], fill=colours[k % 3])
+
+
+def _crowd(d, w, h, rng, top, colour):
+    r = w / 45
+    for row, y in enumerate((top, top + 1.6 * r)):
+        x = r * (1 + row)
+        while x < w:
+            d.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+            d.ellipse((x - 1.6 * r, y + r * 0.9, x + 1.6 * r, y + 3 * r), fill=colour)
+            x += rng.uniform(3.2, 4.2) * r
+
+
+def _motif_affiche(d, w, h, rng, colours):
+    _shapes(d, w, h, rng, colours)
+
+
+def _motif_ecran(d, w, h, rng, colours):
+    d.rectangle((0, 0, w, h), fill="#14213d")
+    for _ in range(60):
+        x, y, r = rng.uniform(0, w), rng.uniform(0, h * 0.5), rng.uniform(1, 3) * w / 1200
+        d.ellipse((x - r, y - r, x + r, y + r), fill="#fefae0")
+    d.rectangle((w * 0.22, h * 0.08, w * 0.78, h * 0.44), fill="#fefae0")
+    d.ellipse((w * 0.3, h * 0.14, w * 0.44, h * 0.38), fill=colours[0])
+    d.polygon([(w * 0.42, h * 0.4), (w * 0.58, h * 0.14), (w * 0.72, h * 0.4)], fill=colours[2])
+    _crowd(d, w, h, rng, h * 0.5, "#0b0b12")
+
+
+def _motif_table(d, w, h, rng, colours):
+    _bunting(d, w, h, rng, colours, h * 0.05)
+    d.rectangle((w * 0.06, h * 0.42, w * 0.94, h * 0.5), fill="#8d5524")
+    for x in (w * 0.1, w * 0.88):
+        d.rectangle((x, h * 0.5, x + w * 0.02, h * 0.64), fill="#6b3e1a")
+    for k in range(9):
+        x = w * (0.1 + 0.09 * k)
+        if k % 3 == 2:
+            d.rectangle((x, h * 0.3, x + w * 0.04, h * 0.42), fill=colours[1])
+            d.rectangle((x - w * 0.004, h * 0.28, x + w * 0.044, h * 0.31), fill="#555555")
+        else:
+            d.ellipse((x - w * 0.01, h * 0.37, x + w * 0.06, h * 0.43), fill="#ffffff")
+            d.ellipse((x + w * 0.005, h * 0.385, x + w * 0.045, h * 0.415), fill=colours[0])
+
+
+def _motif_camion(d, w, h, rng, colours):
+    d.rectangle((0, 0, w, h * 0.52), fill="#bde0fe")
+    d.ellipse((w * 0.8, h * 0.06, w * 0.92, h * 0.06 + w * 0.12), fill="#ffd166")
+    d.rectangle((0, h * 0.52, w, h * 0.64), fill="#6c757d")
+    for x in range(0, w, w // 10):
+        d.rectangle((x, h * 0.575, x + w // 20, h * 0.585), fill="#ffffff")
+    d.rounded_rectangle((w * 0.2, h * 0.2, w * 0.66, h * 0.54), radius=w * 0.02, fill=colours[0])
+    d.rounded_rectangle((w * 0.64, h * 0.3, w * 0.8, h * 0.54), radius=w * 0.02, fill=colours[0])
+    d.rectangle((w * 0.68, h * 0.33, w * 0.77, h * 0.42), fill="#e0fbfc")
+    d.rectangle((w * 0.24, h * 0.26, w * 0.6, h * 0.4), fill=colours[2])
+    for x in (w * 0.3, w * 0.68):
+        r = w * 0.05
+        d.ellipse((x - r, h * 0.54 - r, x + r, h * 0.54 + r), fill="#222222")
+        d.ellipse(
+            (x - r / 2.5, h * 0.54 - r / 2.5, x + r / 2.5, h * 0.54 + r / 2.5), fill="#adb5bd"
+        )
+
+
+def _motif_livres(d, w, h, rng, colours):
+    for shelf in (0.2, 0.4, 0.6):
+        x = w * 0.08
+        while x < w * 0.9:
+            width = rng.uniform(0.025, 0.06) * w
+            top = h * (shelf - rng.uniform(0.1, 0.17))
+            d.rectangle((x, top, x + width, h * shelf), fill=rng.choice(colours))
+            x += width + w * 0.006
+        d.rectangle((w * 0.05, h * shelf, w * 0.95, h * shelf + h * 0.015), fill="#7f5539")
+
+
+def _motif_scene(d, w, h, rng, colours):
+    d.rectangle((0, 0, w, h), fill="#ffcad4")
+    _bunting(d, w, h, rng, colours, h * 0.04)
+    d.rectangle((w * 0.15, h * 0.42, w * 0.85, h * 0.5), fill="#3d405b")
+    for x in (w * 0.18, w * 0.74):
+        d.rectangle((x, h * 0.2, x + w * 0.08, h * 0.42), fill="#111111")
+        for y in (h * 0.25, h * 0.34):
+            d.ellipse((x + w * 0.02, y, x + w * 0.06, y + w * 0.04), fill="#555555")
+    d.ellipse((w * 0.48, h * 0.16, w * 0.52, h * 0.16 + w * 0.04), fill="#8d5524")
+    d.polygon([(w * 0.45, h * 0.42), (w * 0.5, h * 0.22), (w * 0.55, h * 0.42)], fill=colours[0])
+    _crowd(d, w, h, rng, h * 0.55, "#2b2d42")
+
+
+def _motif_jardin(d, w, h, rng, colours):
+    d.rectangle((0, 0, w, h), fill="#caf0f8")
+    d.rectangle((w * 0.55, h * 0.04, w * 0.95, h * 0.5), fill="#adb5bd")
+    for row in range(5):
+        for col in range(4):
+            x, y = w * (0.59 + 0.09 * col), h * (0.08 + 0.08 * row)
+            d.rectangle((x, y, x + w * 0.05, y + h * 0.05), fill="#e9ecef")
+    d.ellipse((w * 0.06, h * 0.05, w * 0.18, h * 0.05 + w * 0.12), fill="#ffb703")
+    d.rectangle((0, h * 0.5, w, h), fill="#95d5b2")
+    for k in range(4):
+        x = w * (0.04 + 0.24 * k)
+        for _ in range(5):
+            px = x + rng.uniform(0.02, 0.18) * w
+            r = rng.uniform(0.025, 0.045) * w
+            d.ellipse((px - r, h * 0.46 - r, px + r, h * 0.46 + r), fill="#2d6a4f")
+            if rng.random() < 0.5:
+                d.ellipse((px - r / 3, h * 0.45, px + r / 3, h * 0.45 + r / 1.5), fill="#d62828")
+        d.rectangle((x, h * 0.47, x + w * 0.2, h * 0.6), fill="#7f5539")
+
+
+def _motif_velo(d, w, h, rng, colours):
+    line = max(6, w // 110)
+    r = w * 0.13
+    back, front = (w * 0.3, h * 0.4), (w * 0.7, h * 0.4)
+    for cx, cy in (back, front):
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), outline="#222222", width=line)
+        d.ellipse((cx - line, cy - line, cx + line, cy + line), fill="#222222")
+    crank = (w * 0.47, h * 0.4)
+    seat, head = (w * 0.43, h * 0.14), (w * 0.64, h * 0.16)
+    for a, b in ((back, crank), (crank, seat), (seat, back), (seat, head), (head, crank)):
+        d.line([a, b], fill=colours[1], width=line * 2)
+    d.line([head, front], fill=colours[1], width=line * 2)
+    saddle, bar, gear = seat[1] - h * 0.02, line * 2, w * 0.03
+    d.line([(seat[0] - w * 0.04, saddle), (seat[0] + w * 0.03, saddle)], fill="#222222", width=bar)
+    d.line([head, (head[0] + w * 0.03, head[1] - h * 0.06)], fill="#222222", width=bar)
+    x, y = crank
+    d.ellipse((x - gear, y - gear, x + gear, y + gear), outline=colours[2], width=line)
+
+
+_MOTIFS = {
+    "affiche": _motif_affiche,
+    "ecran": _motif_ecran,
+    "table": _motif_table,
+    "camion": _motif_camion,
+    "livres": _motif_livres,
+    "scene": _motif_scene,
+    "jardin": _motif_jardin,
+    "velo": _motif_velo,
+}
+
+
+def draw_picture(picture: Picture, commune: str, seed: str) -> bytes:
+    """The picture as an uploaded file: a JPEG or PNG as a phone or a graphics tool writes it,
+    metadata included (the upload processing removes it)."""
+    rng = random.Random(seed)
+    background, *colours, ink = rng.choice(PALETTES)
+    w, h = picture.size
+    image = Image.new("RGB", (w, h), background)
+    d = ImageDraw.Draw(image)
+    _MOTIFS[picture.motif](d, w, h, rng, colours)
+    # The label band: the title, big, and a line under it.
+    top = h * (0.66 if w > h else 0.64)
+    d.rectangle((0, top, w, h * 0.93), fill=ink)
+    margin = w * 0.06
+    label = _drawable(picture.label)
+    font = _fitting_font(d, label, w - 2 * margin, int(h * (0.13 if w > h else 0.09)))
+    d.text((margin, top + h * 0.025), label, font=font, fill=background)
+    line = _drawable(picture.line.format(commune=commune))
+    small = _fitting_font(d, line, w - 2 * margin, int(font.size * 0.38))
+    d.text((margin, top + h * 0.04 + font.size * 1.05), line, font=small, fill=background)
+    out = io.BytesIO()
+    if picture.format == "jpeg":
+        exif = Image.Exif()
+        exif[0x010F] = "Commun"  # Make
+        exif[0x0110] = "Démo"  # Model
+        exif[0x0131] = "flask demo"  # Software
+        image.save(out, "JPEG", quality=90, exif=exif)
+    else:
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", "flask demo")
+        image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -934,21 +1740,46 @@ def _euros(cents: int, sep: str = "\u202f") -> str:
     return f"{cents // 100:,}".replace(",", sep) + " €"
 
 
-def _body(spec: Spec) -> str:
-    lines = [spec.why, "", "## Comment faire", ""]
-    lines += [f"{n}. {step}" for n, step in enumerate(spec.steps, 1)]
-    lines += ["", "## Matériel", ""]
+def _how_to(spec: Spec) -> str:
+    """« Comment faire »: the steps, the material and the tips, in Markdown."""
+    lines = [f"{n}. {step}" for n, step in enumerate(spec.steps, 1)]
+    lines += ["", "### Matériel", ""]
     lines += [f"- {item}" for item in spec.material]
-    lines += ["", "## Budget pour un groupe", "", "| Poste | Montant |", "| --- | ---: |"]
-    lines += [f"| {label} | {_euros(euros * 100)} |" for label, euros in spec.lines]
-    lines.append(f"| **Total** | **{_euros(_budget_cents(spec))}** |")
     if spec.tips:
-        lines += ["", "## Conseils", "", spec.tips]
-    return "\n".join(lines) + "\n"
+        lines += ["", "### Conseils", "", spec.tips]
+    return "\n".join(lines)
 
 
 def _budget_cents(spec: Spec) -> int:
     return sum(euros for _, euros in spec.lines) * 100
+
+
+def _text(spec: Spec) -> ProposalText:
+    """The proposal's text as an editor saves it (services.proposals.text_of reads it back)."""
+    return ProposalText(
+        title=spec.title,
+        summary=spec.summary,
+        body=spec.why,
+        how_to=_how_to(spec),
+        category=spec.category.value,
+        per_group_budget_cents=_budget_cents(spec),
+        budget_lines=tuple((item, euros * 100) for item, euros in spec.lines),
+    ).cleaned()
+
+
+def _versions(spec: Spec, story: Story | None) -> list[ProposalText]:
+    """The text at each revision, the creation first: the Spec is the last one, and each Edit
+    of the story, walked back, gives the one before it."""
+    specs = [spec]
+    edits = [event for event in story.events if isinstance(event, Edit)] if story else []
+    for edit in reversed(edits):
+        specs.append(replace(specs[-1], **edit.before))
+    return [_text(s) for s in reversed(specs)]
+
+
+def _changes(old: dict, new: dict) -> dict:
+    """{field: [old, new]} as services.proposals records it."""
+    return {name: [old[name], new[name]] for name in new if old.get(name) != new[name]}
 
 
 def _group_specs() -> list[tuple[tuple[str, str | None], str, str, str]]:
@@ -1039,17 +1870,40 @@ def existing_demo(session) -> str | None:
     return None
 
 
+def _check_uploads_folder(root: str) -> None:
+    """Refuse before anything is written if the illustrations cannot be stored."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as error:
+        raise CommandError(
+            f"le dossier des illustrations « {root} » n'est pas accessible en écriture "
+            f"({error.strerror or error}). Rien n'a été chargé : corrigez UPLOADS_PATH, puis "
+            "relancez « flask demo »."
+        ) from error
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading.
 
 
 def load_demo(echo) -> bool:
-    """Load the demo data set into an empty database; True if it was loaded."""
+    """Load the demo data set into an empty database; True if it was loaded.
+
+    Two stages: the rows, written directly in one write transaction; then the illustrations,
+    through the services a person's upload goes through, each in its own transaction. If the
+    second stage fails, everything the first one wrote is removed again, files included, and
+    the command fails with a message saying so.
+    """
     started = time.perf_counter()
+    loader = None
     with write_transaction():
         state = existing_demo(db.session)
         if state is None:
-            summary = _Loader(random.Random(SEED), utcnow()).load()
+            _check_uploads_folder(current_app.config["UPLOADS_PATH"])
+            loader = _Loader(random.Random(SEED), utcnow())
+            summary = loader.load()
     if state == "demo":
         echo("Les données de démonstration sont déjà chargées : rien n'a été ajouté.")
         echo("")
@@ -1061,6 +1915,31 @@ def load_demo(echo) -> bool:
             "une base vide. Rien n'a été ajouté."
         )
         return False
+    try:
+        loader.illustrate()
+    except BaseException as error:
+        undo_error = loader.undo()
+        if not isinstance(error, Exception):
+            raise  # an interruption (Ctrl-C): the rows and files are removed all the same
+        message = error.message if isinstance(error, DomainError) else str(error) or repr(error)
+        title, filenames = loader.step
+        text = (
+            f"l'ajout des illustrations de démonstration a échoué (« {title} », "
+            f"{'fichiers' if len(filenames) > 1 else 'fichier'} "
+            f"{', '.join(f'« {name} »' for name in filenames)}) : {message.rstrip('.')}."
+        )
+        if undo_error is None:
+            text += (
+                " Tout ce que la démonstration avait écrit a été retiré : la base est de "
+                "nouveau vide. Corrigez la cause, puis relancez « flask demo »."
+            )
+        else:
+            text += (
+                " Le retrait des données déjà écrites a lui aussi échoué "
+                f"({undo_error}) : videz la base (« flask db downgrade base » puis "
+                "« flask db upgrade ») avant de relancer « flask demo »."
+            )
+        raise CommandError(text) from error
     elapsed = time.perf_counter() - started
     seconds = f"{elapsed:.1f}".replace(".", ",")
     echo(f"Données de démonstration chargées en {seconds} s.")
@@ -1084,12 +1963,29 @@ def accounts_table() -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class _Timeline:
+    """When things happened to one proposal."""
+
+    created: datetime
+    submitted: datetime | None = None
+    reviewed: datetime | None = None  # taken in charge by an animator
+    published: datetime | None = None
+    closed: datetime | None = None  # declined or withdrawn
+    # The story's events with their moments, in order.
+    events: list[tuple[datetime, object]] = field(default_factory=list)
+
+
 class _Loader:
     def __init__(self, rng: random.Random, now: datetime):
         self.rng = rng
         self.now = now
         self.password_hash = generate_password_hash(DEMO_PASSWORD)
         self.emails = _Emails({email for _, _, email, _ in DEMO_ACCOUNTS})
+        # What load() wrote, for undo(); what illustrate() is doing, for its error message.
+        self.written: dict[str, list[int]] = {}
+        self.step: tuple[str, list[str]] = ("", [])
+        self.to_illustrate: list[tuple[str, int, int, str]] = []
 
     def ago(self, days: float = 0, hours: float = 0) -> datetime:
         return self.now - timedelta(days=days, hours=hours)
@@ -1107,6 +2003,47 @@ class _Loader:
         first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
         return self.person(self.emails(first, last), f"{first} {last}", created_at)
 
+    def spread(self, start: datetime, end: datetime, n: int) -> list[datetime]:
+        """n moments in order between start and end, one in each nth of the interval."""
+        span = end - start
+        return [start + span * ((k + self.rng.uniform(0.15, 0.85)) / n) for k in range(n)]
+
+    def timeline(self, spec: Spec) -> _Timeline:
+        rng, status = self.rng, spec.status
+        published = None
+        if spec.plan is not None:
+            published = self.ago(days=spec.plan.days, hours=rng.uniform(1, 8))
+            created = published - timedelta(days=rng.uniform(7, 21))
+        elif status == S.draft:
+            created = self.ago(days=rng.uniform(3, 20))
+        elif status == S.submitted:
+            created = self.ago(days=rng.uniform(6, 16))
+        elif status == S.in_review:
+            created = self.ago(days=rng.uniform(14, 30))
+        else:
+            created = self.ago(days=rng.uniform(35, 60))
+        t = _Timeline(created=created, published=published)
+        if status == S.draft:
+            return t
+        if status in (S.declined, S.withdrawn):
+            t.closed = created + timedelta(days=rng.uniform(10, 25))
+        end = published or t.closed or self.now
+        t.submitted = created + (end - created) * rng.uniform(0.1, 0.2)
+        if status in (S.in_review, S.published, S.declined):
+            t.reviewed = t.submitted + (end - t.submitted) * rng.uniform(0.1, 0.2)
+        story = STORIES.get(spec.title)
+        if story is not None:
+            events = list(story.events)
+            split = events.index(PUBLICATION) if PUBLICATION in events else len(events)
+            before, after = events[:split], events[split + 1 :]
+            start = t.reviewed or t.submitted
+            stop = (published or self.now) - timedelta(hours=1)
+            t.events = list(zip(self.spread(start, stop, len(before)), before, strict=True))
+            if after:
+                window = (published + timedelta(hours=2), self.now - timedelta(hours=1))
+                t.events += zip(self.spread(*window, len(after)), after, strict=True)
+        return t
+
     def load(self) -> str:
         rng, session = self.rng, db.session
 
@@ -1119,6 +2056,16 @@ class _Loader:
                 **({key: True} if key in ("animation", "finance", "admin") else {}),
             )
             for n, (key, _, email, name) in enumerate(DEMO_ACCOUNTS)
+        }
+        # A second animator, so that the queue shows who follows what.
+        team = {
+            "animation": accounts["animation"],
+            "animation2": self.person(
+                self.emails("Aurore", "Lemaire"),
+                "Aurore Lemaire",
+                self.ago(days=320),
+                animation=True,
+            ),
         }
         budget_round = BudgetRound(
             name=ROUND_NAME,
@@ -1144,21 +2091,22 @@ class _Loader:
             )  # fmt: skip
         session.add(budget_round)
         session.add_all(accounts.values())
+        session.add(team["animation2"])
         session.add_all(groups.values())
         session.flush()
 
         # Members: every group has a manager, often a referent too, and a few members.
-        people: list[Person] = []
+        people: list[Person] = [team["animation2"]]
         roles: list[tuple[Person, ActionGroup, MemberRole]] = []
         acting: dict[int, list[Person]] = {}  # group id -> who acts for it
         for group in groups.values():
-            team = [(self.random_person(group.created_at), MemberRole.manager)]
+            members = [(self.random_person(group.created_at), MemberRole.manager)]
             if rng.random() < 0.5:
-                team.append((self.random_person(group.created_at), MemberRole.referent))
+                members.append((self.random_person(group.created_at), MemberRole.referent))
             for _ in range(rng.randint(1, 3)):
                 joined = group.created_at + timedelta(days=rng.uniform(1, 30))
-                team.append((self.random_person(min(joined, self.now)), MemberRole.member))
-            for person, role in team:
+                members.append((self.random_person(min(joined, self.now)), MemberRole.member))
+            for person, role in members:
                 people.append(person)
                 roles.append((person, group, role))
         demo_manager = accounts["manager"]
@@ -1168,7 +2116,7 @@ class _Loader:
             (accounts["membre"], groups[MANAGER_REFERENT_OF], MemberRole.member),
             (accounts["non_certifie"], groups[UNCERTIFIED_MANAGER_OF], MemberRole.manager),
         ]
-        session.add_all(people)
+        session.add_all(people[1:])
         session.flush()
         memberships = []
         for person, group, role in roles:
@@ -1201,7 +2149,7 @@ class _Loader:
                     )
                 )
 
-        # Proposals, then the commitments of published ones.
+        # Proposals: their text at each revision, who wrote and who follows them, and when.
         demo_groups = {
             "referent": groups[MANAGER_REFERENT_OF],
             "manager": groups[MANAGER_MANAGER_OF],
@@ -1209,65 +2157,121 @@ class _Loader:
         pool = [
             g for key, g in groups.items() if g.certified_at is not None and key not in demo_keys
         ]
+        by_id = {g.id: g for g in groups.values()}
+        unknown = (set(STORIES) | set(PICTURES)) - {spec.title for spec in PROPOSALS}
+        if unknown:
+            raise RuntimeError(f"demo stories or pictures of unknown proposals: {unknown}")
         proposals: list[tuple[Spec, Proposal]] = []
+        # Beside each proposal: its timeline, its text at each revision, author and follower.
+        lives: list[tuple[_Timeline, list[ProposalText], Person, Person | None]] = []
         slugs: set[str] = set()
-        for spec in PROPOSALS:
+        for n, spec in enumerate(PROPOSALS):
             slug = slugify(spec.title)
             if slug in slugs:
                 raise RuntimeError(f"two demo proposals have the slug {slug!r}")
             slugs.add(slug)
             origin = demo_groups[spec.origin] if spec.origin else rng.choice(pool)
-            if spec.plan is not None:
-                published_at = self.ago(days=spec.plan.days, hours=rng.uniform(1, 8))
-                created_at = published_at - timedelta(days=rng.uniform(7, 21))
-            else:
-                published_at = None
-                created_at = self.ago(days=rng.uniform(3, 50))
+            author = demo_manager if spec.origin else acting[origin.id][0]
+            t = self.timeline(spec)
+            story = STORIES.get(spec.title)
+            assignee = None
+            if t.reviewed is not None:
+                assignee = team[story.team if story else ("animation", "animation2")[n % 2]]
+            texts = _versions(spec, story)
+            text = texts[-1]
+            edits = [at for at, event in t.events if isinstance(event, Edit)]
             proposal = Proposal(
                 round_id=budget_round.id,
-                title=spec.title,
+                title=text.title,
                 slug=slug,
-                summary=spec.summary,
-                body=_body(spec),
+                summary=text.summary,
+                body=text.body,
+                how_to=text.how_to,
                 category=spec.category,
-                per_group_budget_cents=_budget_cents(spec),
+                per_group_budget_cents=text.per_group_budget_cents,
                 origin_group_id=origin.id,
                 status=spec.status,
-                published_at=published_at,
-                created_at=created_at,
-                updated_at=published_at or created_at + timedelta(days=rng.uniform(0, 2)),
+                version=len(texts),
+                author_id=author.id,
+                assignee_id=assignee.id if assignee else None,
+                submitted_at=t.submitted,
+                published_at=t.published,
+                declined_at=t.closed if spec.status == S.declined else None,
+                decline_reason=spec.reason if spec.status == S.declined else "",
+                withdrawn_at=t.closed if spec.status == S.withdrawn else None,
+                withdraw_reason=spec.reason if spec.status == S.withdrawn else "",
+                created_at=t.created,
+                updated_at=max(
+                    [t.created, *(at for at in (t.submitted, t.reviewed, t.closed) if at), *edits]
+                ),
             )
             proposals.append((spec, proposal))
+            lives.append((t, texts, author, assignee))
         session.add_all(proposal for _, proposal in proposals)
         session.flush()
 
-        commitments = []
-        animation = accounts["animation"]
-        for spec, proposal in proposals:
-            if spec.plan is None:
-                if spec.reason:
-                    declined = spec.status == ProposalStatus.declined
-                    actor = animation if declined else acting[proposal.origin_group_id][0]
-                    audits.append(
-                        _audit(
-                            proposal.updated_at,
-                            actor,
-                            "proposal.decline" if declined else "proposal.withdraw",
-                            proposal_id=proposal.id,
-                            old=(
-                                ProposalStatus.in_review if declined else ProposalStatus.submitted
-                            ),
-                            new=spec.status.value,
-                            reason=spec.reason,
-                        )
+        lines, revisions, messages, reads = [], [], [], []
+        for (spec, proposal), (t, texts, author, assignee) in zip(proposals, lives, strict=True):
+            lines += [
+                BudgetLine(proposal_id=proposal.id, position=k, item=item, amount_cents=amount)
+                for k, (item, amount) in enumerate(texts[-1].budget_lines, start=1)
+            ]
+            edits = [at for at, event in t.events if isinstance(event, Edit)]
+            snapshots = [text.snapshot() for text in texts]
+            for number, (at, snapshot) in enumerate(
+                zip([t.created, *edits], snapshots, strict=True), 1
+            ):
+                revisions.append(
+                    ProposalRevision(
+                        proposal_id=proposal.id,
+                        number=number,
+                        author_id=(author if number == 1 else assignee).id,
+                        created_at=at,
+                        kind="creation" if number == 1 else "edit",
+                        restored_from=None,
+                        changes={} if number == 1 else _changes(snapshots[number - 2], snapshot),
+                        snapshot=snapshot,
                     )
+                )
+            said = [(at, event) for at, event in t.events if isinstance(event, Message)]
+            for at, message in said:
+                if message.side == "team" and assignee is None:
+                    raise RuntimeError(f"a team message on {spec.title!r}, which nobody follows")
+                messages.append(
+                    ProposalMessage(
+                        proposal_id=proposal.id,
+                        author_id=(assignee if message.side == "team" else author).id,
+                        from_team=message.side == "team",
+                        body=message.body,
+                        created_at=at,
+                    )
+                )
+            story = STORIES.get(spec.title)
+            if said:
+                first = len(messages) - len(said)
+                reads.append((author, proposal, messages[first:], story.group_read))
+                if assignee is not None:
+                    reads.append((assignee, proposal, messages[first:], story.team_read))
+            audits += self.lifecycle_audits(spec, proposal, t, texts[0], author, assignee)
+            if spec.title in PICTURES:
+                if spec.status != S.published or assignee is None:
+                    raise RuntimeError(f"only published demo proposals are illustrated: {spec}")
+                commune = by_id[proposal.origin_group_id].commune
+                self.to_illustrate.append((spec.title, proposal.id, assignee.id, commune))
+
+        # Commitments of the published proposals, and their fundable transition.
+        commitments = []
+        for (spec, proposal), (*_, assignee) in zip(proposals, lives, strict=True):
+            if spec.plan is None:
                 continue
+            last_edit = proposal.updated_at
             new, audit = self.commitments(spec.plan, proposal, demo_groups, pool, acting)
+            proposal.updated_at = max(proposal.updated_at, last_edit)
             commitments += new
             audits += [
                 _audit(
                     at,
-                    animation,
+                    assignee,
                     "proposal.threshold_override",
                     proposal_id=proposal.id,
                     new=str(value),
@@ -1275,10 +2279,71 @@ class _Loader:
                 )
                 for at, value, reason in audit
             ]
+        session.add_all(lines)
+        session.add_all(revisions)
+        session.add_all(messages)
         session.add_all(commitments)
         session.add_all(audits)
         session.flush()
-        return self.summary(groups, people, accounts, proposals, commitments)
+
+        # Read pointers: how far each side has read its exchanges (later ones are unread).
+        for person, proposal, said, read in reads:
+            if read != 0:
+                last = said[-1] if read is None else said[read - 1]
+                session.add(
+                    MessageRead(person_id=person.id, proposal_id=proposal.id, last_read_id=last.id)
+                )
+        session.flush()
+        self.written = {
+            "person": [p.id for p in [*accounts.values(), *people]],
+            "group": [g.id for g in groups.values()],
+            "round": [budget_round.id],
+            "proposal": [p.id for _, p in proposals],
+            "audit": [a.id for a in audits],
+        }
+        return self.summary(
+            groups, people, accounts, proposals, commitments, revisions, messages, team
+        )
+
+    def lifecycle_audits(self, spec, proposal, t: _Timeline, first: ProposalText, author, assignee):
+        """The audit entries the services write along a proposal's life."""
+
+        def audit(at, actor, action, old="", new="", reason="", group=True):
+            group_id = proposal.origin_group_id if group else None
+            return _audit(at, actor, action, group_id, proposal.id, old, new, reason)
+
+        rows = [audit(t.created, author, "proposal.create", new=first.title)]
+        if t.submitted is not None:
+            rows.append(audit(t.submitted, author, "proposal.submit", "draft", "submitted"))
+        if t.reviewed is not None:
+            # As services.queue records an animator taking a submitted proposal in charge.
+            rows += [
+                audit(t.reviewed, assignee, "proposal.assign", new=str(assignee.id), group=False),
+                audit(
+                    t.reviewed,
+                    assignee,
+                    "proposal.review",
+                    "submitted",
+                    "in_review",
+                    "Prise en charge par l'équipe d'animation.",
+                    group=False,
+                ),
+            ]
+        if t.published is not None:
+            rows.append(audit(t.published, assignee, "proposal.publish", "in_review", "published"))
+        if t.closed is not None:
+            declined = spec.status == S.declined
+            rows.append(
+                audit(
+                    t.closed,
+                    assignee if declined else author,
+                    "proposal.decline" if declined else "proposal.withdraw",
+                    "in_review" if declined else "submitted",
+                    spec.status.value,
+                    spec.reason,
+                )
+            )
+        return rows
 
     def commitments(self, plan: Plan, proposal: Proposal, demo_groups, pool, acting):
         """The commitments of one published proposal and its fundable transition."""
@@ -1367,7 +2432,10 @@ class _Loader:
         proposal.updated_at = max(last, proposal.fundable_at or last)
         return rows, overrides
 
-    def summary(self, groups, people, accounts, proposals, commitments) -> str:
+    def summary(
+        self, groups, people, accounts, proposals, commitments, revisions, messages, team
+    ) -> str:
+        """What was loaded, illustrations included (the command fails if they cannot be)."""
         certified = sum(1 for g in groups.values() if g.certified_at is not None)
         departements = len({g.departement for g in groups.values()})
         by_status = {status: 0 for status in ProposalStatus}
@@ -1383,22 +2451,100 @@ class _Loader:
             )
             if n
         )
+        edited = sum(1 for r in revisions if r.number > 1)
         near = next(p for spec, p in proposals if spec.plan and spec.plan.near)
         threshold = near.threshold_override or BASE_THRESHOLD
         manager = accounts["manager"].email
-        return "\n".join(
-            [
-                f"- {ROUND_NAME} : {_euros(ROUND_TOTAL_CENTS, ' ')}, seuil de base "
-                f"{BASE_THRESHOLD} groupes ;",
-                f"- {len(groups)} groupes d'action dans {departements} départements "
-                f"({certified} certifiés, {len(groups) - certified} en attente de "
-                "certification) ;",
-                f"- {len(people) + len(accounts)} personnes ;",
-                f"- {len(proposals)} propositions : {statuses} ;",
-                f"- {active} engagements actifs ({len(commitments) - active} retirés).",
-                "",
-                f"À essayer : « {near.title} » compte {near.commitment_count} groupes engagés "
-                f"sur {threshold}. Connectez-vous avec {manager} et engagez vos deux groupes : "
-                "elle devient finançable sous vos yeux.",
+        waiting = by_status[S.submitted] + by_status[S.in_review]
+        lines = [
+            f"- {ROUND_NAME} : {_euros(ROUND_TOTAL_CENTS, ' ')}, seuil de base "
+            f"{BASE_THRESHOLD} groupes ;",
+            f"- {len(groups)} groupes d'action dans {departements} départements "
+            f"({certified} certifiés, {len(groups) - certified} en attente de certification) ;",
+            f"- {len(people) + len(accounts)} personnes, dont {len(team)} dans l'équipe "
+            "d'animation ;",
+            f"- {len(proposals)} propositions : {statuses} ;",
+            f"- {len(revisions)} versions enregistrées (dont {edited} retouches de l'équipe "
+            f"d'animation) et {len(messages)} messages d'échange ;",
+            f"- {sum(len(p) for p in PICTURES.values())} illustrations sur {len(PICTURES)} "
+            "propositions publiées, dessinées par la démonstration et traitées comme tout envoi "
+            f"(fichiers dans {current_app.config['UPLOADS_PATH']}) ;",
+            f"- {active} engagements actifs ({len(commitments) - active} retirés).",
+            "",
+            "À essayer :",
+            f"- « {near.title} » compte {near.commitment_count} groupes engagés sur "
+            f"{threshold} : connectez-vous avec {manager} et engagez vos deux groupes, elle "
+            "devient finançable sous vos yeux ;",
+            f"- le même compte retrouve sur la page de son groupe {MANAGER_REFERENT_OF[0]} "
+            f"{MANAGER_REFERENT_OF[1]} un brouillon, une proposition soumise et une en revue, "
+            "avec des messages non lus de l'équipe d'animation ;",
+            f"- {accounts['animation'].email} trouve {waiting} propositions à traiter dans "
+            "l'espace d'animation.",
+        ]
+        return "\n".join(lines)
+
+    def illustrate(self) -> None:
+        """Draw the pictures and add them as the animator who follows each proposal would: the
+        upload service processes them (checked, turned upright, stripped of their metadata,
+        resized, thumbnailed), then a caption, an alternative text and a cover are chosen."""
+        max_files = current_app.config["UPLOAD_MAX_FILES"]
+        for title, proposal_id, animator_id, commune in self.to_illustrate:
+            animator = db.session.get(Person, animator_id)
+            pictures = PICTURES[title]
+            files = [
+                UploadedFile(
+                    f"{slugify(picture.label)}.{'jpg' if picture.format == 'jpeg' else 'png'}",
+                    draw_picture(picture, commune, f"{SEED}-{title}-{n}"),
+                )
+                for n, picture in enumerate(pictures)
             ]
-        )
+            ids: list[int] = []
+            for start in range(0, len(files), max_files):
+                batch = files[start : start + max_files]
+                self.step = (title, [file.filename for file in batch])
+                ids += illustration_service.upload_illustrations(animator, proposal_id, batch)
+            for picture, file, illustration_id in zip(pictures, files, ids, strict=True):
+                self.step = (title, [file.filename])
+                illustration_service.update_illustration(
+                    animator,
+                    illustration_id,
+                    picture.caption.format(commune=commune),
+                    picture.alt.format(commune=commune),
+                )
+                if picture.cover:
+                    illustration_service.set_cover(animator, illustration_id)
+
+    def undo(self) -> str | None:
+        """Remove everything load() and illustrate() wrote, rows and files (the database was
+        empty of demo data before); None, or what prevented it."""
+        root = current_app.config["UPLOADS_PATH"]
+        try:
+            db.session.rollback()
+            ids = self.written
+            proposals = ids["proposal"]
+            with write_transaction():
+                stored = db.session.execute(
+                    select(Illustration.stored_name, Illustration.format).where(
+                        Illustration.proposal_id.in_(proposals)
+                    )
+                ).all()
+                for column, values in (
+                    (Illustration.proposal_id, proposals),
+                    (MessageRead.proposal_id, proposals),
+                    (ProposalMessage.proposal_id, proposals),
+                    (ProposalRevision.proposal_id, proposals),
+                    (BudgetLine.proposal_id, proposals),
+                    (Commitment.proposal_id, proposals),
+                    (AuditEntry.id, ids["audit"]),
+                    (Proposal.id, proposals),
+                    (Membership.group_id, ids["group"]),
+                    (ActionGroup.id, ids["group"]),
+                    (BudgetRound.id, ids["round"]),
+                    (Person.id, ids["person"]),
+                ):
+                    db.session.execute(delete(column.class_).where(column.in_(values)))
+        except Exception as error:  # reported to the person, with the first error
+            return str(error) or repr(error)
+        for name, fmt in stored:
+            images.remove_files(images.stored_paths(root, name, fmt))
+        return None

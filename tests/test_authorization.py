@@ -21,9 +21,12 @@ from models import (
     Membership,
     Person,
     Proposal,
+    ProposalMessage,
+    ProposalRevision,
     ProposalStatus,
     db,
 )
+from services.proposals import text_of
 from tests import factories as f
 from tests.dbstate import snapshot
 
@@ -96,7 +99,7 @@ def build_world() -> World:
     committed = f.proposal(budget_round)
     f.commitments(committed, [certified], by=people["manager_certified"])
     draft, submitted, in_review = (
-        f.proposal(budget_round, status=status, origin_group=certified)
+        f.proposal(budget_round, status=status, origin_group=certified, budget_lines=True)
         for status in (ProposalStatus.draft, ProposalStatus.submitted, ProposalStatus.in_review)
     )
     world = World(
@@ -121,6 +124,24 @@ def build_world() -> World:
         "uncertified": uncertified.id,
         "target": target.id,
     }
+    # Workspace: the submitted proposal has two versions; the first had another title.
+    current = text_of(submitted).snapshot()
+    for number, title in ((1, "Titre d'origine"), (2, current["title"])):
+        db.session.add(
+            ProposalRevision(
+                proposal_id=submitted.id,
+                number=number,
+                kind="creation" if number == 1 else "edit",
+                snapshot={**current, "title": title},
+            )
+        )
+    submitted.version = 2
+    db.session.commit()
+    # Queue and exchange: the proposal in review is followed by the animator.
+    in_review.assignee_id = people["animation"].id
+    db.session.commit()
+    # Illustrations: two on the draft; the routes change the second.
+    world.ids["illustration"] = _add_illustrations(draft.id)
     return world
 
 
@@ -218,6 +239,156 @@ def _certified(world: World, role: str, client) -> None:
     assert fresh(ActionGroup, world.ids["uncertified"]).certified_at is not None
 
 
+# Workspace
+
+
+def _drafted(world: World, role: str, client) -> None:
+    db.session.rollback()
+    proposal = db.session.scalar(select(Proposal).where(Proposal.title == "Une idée neuve"))
+    assert (proposal.status, proposal.origin_group_id, proposal.author_id) == (
+        ProposalStatus.draft,
+        world.ids["certified"],
+        world.people[role].id,
+    )
+
+
+def _edited(world: World, role: str, client) -> None:
+    proposal = fresh(Proposal, world.ids["submitted"])
+    assert (proposal.title, proposal.version) == ("Une idée neuve", 3)
+
+
+def _restored(world: World, role: str, client) -> None:
+    proposal = fresh(Proposal, world.ids["submitted"])
+    assert (proposal.title, proposal.version) == ("Titre d'origine", 3)
+
+
+def _previewed(world: World, role: str, client) -> None:
+    pass  # SHOWN: checked by its status; a preview writes nothing
+
+
+def _status_is(key: str, status: ProposalStatus):
+    def effect(world: World, role: str, client) -> None:
+        assert fresh(Proposal, world.ids[key]).status == status
+
+    return effect
+
+
+def _proposal_form(w: World, role: str) -> dict:
+    return {
+        "title": "Une idée neuve",
+        "summary": "Un résumé.",
+        "body": "Une description.",
+        "how_to": "",
+        "category": "solidarite",
+        "budget": "500",
+        "lines-0-item": "Matériel",
+        "lines-0-amount": "500",
+        "version": "2",
+        "action": "save",
+    }
+
+
+# Queue and exchange
+
+
+def _audited(proposal_id: int, action: str) -> AuditEntry:
+    return db.session.scalar(
+        select(AuditEntry).where(AuditEntry.proposal_id == proposal_id, AuditEntry.action == action)
+    )
+
+
+def _assigned(world: World, role: str, client) -> None:
+    proposal = fresh(Proposal, world.ids["submitted"])
+    assert (proposal.assignee_id, proposal.status) == (
+        world.people[role].id,
+        ProposalStatus.in_review,
+    )
+    assert _audited(proposal.id, "proposal.assign").actor_id == world.people[role].id
+
+
+def _released(world: World, role: str, client) -> None:
+    assert fresh(Proposal, world.ids["in_review"]).assignee_id is None
+    assert _audited(world.ids["in_review"], "proposal.release").actor_id == world.people[role].id
+
+
+def _message_posted(world: World, role: str, client) -> None:
+    db.session.rollback()
+    message = db.session.scalar(
+        select(ProposalMessage).where(ProposalMessage.proposal_id == world.ids["in_review"])
+    )
+    assert message.author_id == world.people[role].id
+    assert message.from_team == (role in ("animation", "admin"))
+
+
+# Illustrations
+
+
+def _add_illustrations(proposal_id: int) -> int:
+    """Two described illustrations (rows only, no files needed); returns the second's id."""
+    from models import Illustration
+
+    rows = [
+        Illustration(
+            proposal_id=proposal_id,
+            position=n,
+            stored_name=f"{n:032x}",
+            format="jpeg",
+            width=1,
+            height=1,
+            thumb_width=1,
+            thumb_height=1,
+            byte_size=1,
+            alt_text=f"Illustration {n}",
+        )
+        for n in (1, 2)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows[1].id
+
+
+def _photo(w: World, role: str) -> dict:
+    from io import BytesIO
+
+    from tests.test_images import plain_jpeg
+
+    return {"images": (BytesIO(plain_jpeg()), "photo.jpg")}
+
+
+def _illustration(world: World):
+    from models import Illustration
+
+    return fresh(Illustration, world.ids["illustration"])
+
+
+def _illustration_uploaded(world: World, role: str, client) -> None:
+    from models import Illustration
+
+    db.session.rollback()
+    rows = db.session.scalars(
+        select(Illustration)
+        .where(Illustration.proposal_id == world.ids["draft"])
+        .order_by(Illustration.position)
+    ).all()
+    assert len(rows) == 3 and rows[-1].uploaded_by_id == world.people[role].id
+
+
+def _illustration_described(world: World, role: str, client) -> None:
+    assert _illustration(world).alt_text == "Des bocaux de graines"
+
+
+def _illustration_moved(world: World, role: str, client) -> None:
+    assert _illustration(world).position == 1
+
+
+def _illustration_cover(world: World, role: str, client) -> None:
+    assert _illustration(world).is_cover
+
+
+def _illustration_deleted(world: World, role: str, client) -> None:
+    assert _illustration(world) is None
+
+
 # The route table ---------------------------------------------------------------------------
 
 
@@ -291,12 +462,76 @@ ROUTES = {
         lambda w, role: {"decision": "certify", "reason": "Charte signée"},
         _certified,
     ),
+    # Workspace
+    "workspace.new": Route("/groupes/{certified}/propositions/nouvelle", _proposal_form, _drafted),
+    "workspace.edit": Route("/espace/propositions/{submitted}/modifier", _proposal_form, _edited),
+    "workspace.preview": Route("/espace/apercu", _proposal_form, _previewed),
+    "workspace.restore": Route(
+        "/espace/propositions/{submitted}/historique/1/restauration",
+        lambda w, role: {"version": "2"},
+        _restored,
+    ),
+    "workspace.submit": Route(
+        "/espace/propositions/{draft}/soumission",
+        lambda w, role: {},
+        _status_is("draft", ProposalStatus.submitted),
+    ),
+    "workspace.withdraw": Route(
+        "/espace/propositions/{in_review}/retrait",
+        lambda w, role: {"reason": "Plus de local"},
+        _status_is("in_review", ProposalStatus.withdrawn),
+    ),
+    "workspace.publish": Route(
+        "/espace/propositions/{submitted}/publication",
+        lambda w, role: {},
+        _status_is("submitted", ProposalStatus.published),
+    ),
+    "workspace.decline": Route(
+        "/espace/propositions/{in_review}/refus",
+        lambda w, role: {"reason": "Une action semblable existe déjà."},
+        _status_is("in_review", ProposalStatus.declined),
+    ),
+    # Queue and exchange
+    "queue.assign": Route(
+        "/espace/propositions/{submitted}/attribution", lambda w, r: {}, _assigned
+    ),
+    "queue.release": Route(
+        "/espace/propositions/{in_review}/liberation", lambda w, r: {}, _released
+    ),
+    "exchange.post": Route(
+        "/espace/propositions/{in_review}/messages",
+        lambda w, role: {"message": "Pouvez-vous préciser le budget ?"},
+        _message_posted,
+    ),
+    # Illustrations
+    "illustrations.upload": Route(
+        "/espace/propositions/{draft}/illustrations", _photo, _illustration_uploaded
+    ),
+    "illustrations.update": Route(
+        "/espace/illustrations/{illustration}/modifier",
+        lambda w, role: {"alt_text": "Des bocaux de graines", "caption": "La grainothèque"},
+        _illustration_described,
+    ),
+    "illustrations.move": Route(
+        "/espace/illustrations/{illustration}/deplacement",
+        lambda w, role: {"direction": "up"},
+        _illustration_moved,
+    ),
+    "illustrations.cover": Route(
+        "/espace/illustrations/{illustration}/couverture", lambda w, r: {}, _illustration_cover
+    ),
+    "illustrations.delete": Route(
+        "/espace/illustrations/{illustration}/suppression", lambda w, r: {}, _illustration_deleted
+    ),
 }
 
 # Outcomes: DONE answers 303 and has the route's effect; LOGIN redirects to the sign-in page;
-# DENIED answers 403; IGNORED (sign-in when already signed in) redirects. The last three
-# write nothing at all.
+# DENIED answers 403; IGNORED (sign-in when already signed in) redirects; HIDDEN answers 404
+# (a proposal that is not public, to someone outside its workspace). All but DONE write
+# nothing at all.
 DONE, LOGIN, DENIED, IGNORED = "done", "login", "denied", "ignored"
+HIDDEN = "hidden"
+SHOWN = "shown"  # 200: a page or fragment that writes nothing (the live preview)
 ADMIN_ONLY = (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DONE)
 
 EXPECTED = {
@@ -314,6 +549,25 @@ EXPECTED = {
     "admin.set_member":    ADMIN_ONLY,
     "admin.remove_member": ADMIN_ONLY,
     "admin.certification": ADMIN_ONLY,
+    # Workspace
+    "workspace.new":       (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "workspace.edit":      (LOGIN, HIDDEN, HIDDEN, DENIED, DONE, HIDDEN, DONE),
+    "workspace.preview":   (LOGIN, SHOWN, SHOWN, SHOWN, SHOWN, SHOWN, SHOWN),
+    "workspace.restore":   (LOGIN, HIDDEN, HIDDEN, DENIED, DONE, HIDDEN, DONE),
+    "workspace.submit":    (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "workspace.withdraw":  (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "workspace.publish":   (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    "workspace.decline":   (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    # Queue and exchange
+    "queue.assign":        (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    "queue.release":       (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    "exchange.post":       (LOGIN, HIDDEN, HIDDEN, DONE, DONE, HIDDEN, DONE),
+    # Illustrations (of the draft: its group edits them, the team sees them but may not)
+    "illustrations.upload": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "illustrations.update": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "illustrations.move":   (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "illustrations.cover":  (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    "illustrations.delete": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
 }  # fmt: skip
 
 MUTATING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -339,6 +593,7 @@ def test_matrix_paths_reach_their_endpoints(app):
         "certified": 3,
         "uncertified": 4,
         "target": 5,
+        "illustration": 1,
     }
     for endpoint, route in ROUTES.items():
         assert adapter.match(route.path.format(**ids), method="POST")[0] == endpoint
@@ -367,6 +622,10 @@ def test_authorization_matrix(client, auth, endpoint, role):
         assert response.headers["Location"].startswith("/connexion")
     elif expected == DENIED:
         assert response.status_code == 403
+    elif expected == HIDDEN:
+        assert response.status_code == 404
+    elif expected == SHOWN:
+        assert response.status_code == 200
     elif expected == IGNORED:
         assert response.status_code == 302
         assert not response.headers["Location"].startswith("/connexion")
@@ -434,4 +693,36 @@ def test_unknown_ids_are_404_for_those_allowed_and_write_nothing(client, auth, r
     auth.login(world.people[role])
     before = snapshot()
     assert client.post(path, data=data).status_code == 404
+    assert snapshot() == before
+
+
+WORKSPACE_ROUTES = [
+    endpoint
+    for endpoint in EXPECTED
+    if endpoint.startswith(("workspace.", "exchange.", "illustrations."))
+    and endpoint not in ("workspace.new", "workspace.preview")
+]
+
+
+@pytest.mark.parametrize("endpoint", WORKSPACE_ROUTES)
+def test_a_manager_of_another_certified_group_has_no_access_to_a_workspace(client, auth, endpoint):
+    world = build_world()
+    other, _other_group = f.manager_of()  # manages another certified group
+    auth.login(other)
+    route = ROUTES[endpoint]
+    before = snapshot()
+    response = client.post(route.path.format(**world.ids), data=route.data(world, "member"))
+    # Not public: the workspace does not exist for them; team-only actions are refused.
+    assert response.status_code == (403 if EXPECTED[endpoint][1] == DENIED else 404)
+    assert snapshot() == before
+
+
+def test_a_manager_of_another_certified_group_cannot_propose_for_this_one(client, auth):
+    world = build_world()
+    other, _other_group = f.manager_of()
+    auth.login(other)
+    before = snapshot()
+    route = ROUTES["workspace.new"]
+    response = client.post(route.path.format(**world.ids), data=route.data(world, "member"))
+    assert response.status_code == 403
     assert snapshot() == before

@@ -3,32 +3,71 @@
 import re
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
+from flask import current_app
+from markupsafe import escape
+from PIL import Image
 from sqlalchemy import func, select
 
-from demo_data import BASE_THRESHOLD, DEMO_ACCOUNTS, DEMO_PASSWORD, ROUND_NAME
+from demo_data import (
+    BASE_THRESHOLD,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    MANAGER_REFERENT_OF,
+    ROUND_NAME,
+    existing_demo,
+)
 from models import (
     ActionGroup,
     AuditEntry,
+    BudgetLine,
     BudgetRound,
     Commitment,
     CommitmentStatus,
+    Illustration,
     MemberRole,
     Membership,
+    MessageRead,
     Person,
     Proposal,
+    ProposalMessage,
+    ProposalRevision,
     ProposalStatus,
     db,
     utcnow,
 )
+from services import catalog, images
 from services.access import managed_groups
 from services.commitments import commit_group, effective_threshold
+from services.exchange import unread_counts
 from services.groups import clean_departement
+from services.proposals import ProposalText, check_text, group_proposals, text_of
+from services.queue import QueueFilters, queue_page
+from services.workspace_access import acts_for_origin, is_team
 from tests import factories as f
+from tests.conftest import AuthActions, make_app
 
-TABLES = (Person, ActionGroup, Membership, BudgetRound, Proposal, Commitment, AuditEntry)
+# Parents before children: the determinism test deletes them in the reverse order.
+TABLES = (
+    Person,
+    ActionGroup,
+    Membership,
+    BudgetRound,
+    Proposal,
+    BudgetLine,
+    ProposalRevision,
+    ProposalMessage,
+    MessageRead,
+    Illustration,
+    Commitment,
+    AuditEntry,
+)
+S = ProposalStatus
 
 
 def run_demo(runner):
@@ -49,10 +88,84 @@ def account(key: str) -> Person:
     return db.session.scalar(select(Person).where(Person.email == email))
 
 
+class SharedDemo:
+    """The demo loaded once for the tests that only read it: loading it takes seconds.
+
+    On PostgreSQL every app of the suite shares one database, which another test may have
+    emptied or loaded again since: the demo is then loaded anew (a load is recognised by the
+    random names of its illustration files).
+    """
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.app = None
+        self.run = None
+        self.signature = None
+
+    @staticmethod
+    def _signature() -> tuple[str, ...] | None:
+        if existing_demo(db.session) != "demo":
+            return None
+        return tuple(db.session.scalars(select(Illustration.stored_name).order_by(Illustration.id)))
+
+    @contextmanager
+    def context(self):
+        if self.app is not None:
+            with self.app.app_context():
+                current = self._signature()
+                db.session.remove()
+            if current != self.signature:
+                self.close()
+        if self.app is None:
+            self.app = make_app(self.tmp_path_factory.mktemp("demo"))
+            with self.app.app_context():
+                self.run = run_demo(self.app.test_cli_runner())
+                self.signature = self._signature()
+                db.session.remove()
+        with self.app.app_context():
+            yield self.run
+            db.session.remove()
+
+    def close(self) -> None:
+        if self.app is not None:
+            with self.app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            self.app = None
+
+
+@pytest.fixture(scope="module")
+def shared_demo(tmp_path_factory):
+    shared = SharedDemo(tmp_path_factory)
+    yield shared
+    shared.close()
+
+
 @pytest.fixture
-def demo(app, runner):
-    """The demo loaded once into the test database; its output and how long it took."""
+def demo(shared_demo):
+    """The shared demo, read only, in its app context: its output and how long it took."""
+    with shared_demo.context() as run:
+        yield run
+
+
+@pytest.fixture
+def demo_client(shared_demo, demo):
+    return shared_demo.app.test_client()
+
+
+@pytest.fixture
+def fresh_demo(app, runner):
+    """The demo loaded into this test's own database, for the tests that change it."""
     return run_demo(runner)
+
+
+def all_proposals() -> list[Proposal]:
+    return list(db.session.scalars(select(Proposal).order_by(Proposal.id)))
+
+
+def uploaded_files() -> list[str]:
+    root = Path(current_app.config["UPLOADS_PATH"])
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
 def published() -> list[Proposal]:
@@ -104,9 +217,205 @@ def test_demo_counts_are_those_of_a_realistic_movement(demo):
     for p in proposals:
         assert 15_000 <= p.per_group_budget_cents <= 250_000
         assert p.round_id == round_.id
-        assert "## Comment faire" in p.body and "| **Total** |" in p.body
         assert p.summary and len(p.summary) <= 500
         assert (p.published_at is not None) == (p.status == ProposalStatus.published)
+
+
+def test_every_proposal_has_its_how_to_and_budget_lines_adding_up_to_its_budget(demo):
+    for p in all_proposals():
+        lines = list(
+            db.session.scalars(
+                select(BudgetLine).where(BudgetLine.proposal_id == p.id).order_by(BudgetLine.id)
+            )
+        )
+        assert [line.position for line in lines] == list(range(1, len(lines) + 1)), p.title
+        assert len(lines) >= 2 and all(line.amount_cents > 0 for line in lines)
+        assert sum(line.amount_cents for line in lines) == p.per_group_budget_cents, p.title
+        # The description says why; « Comment faire » holds the steps and the material.
+        assert p.body and "Comment faire" not in p.body and "| **Total** |" not in p.body
+        assert p.how_to.startswith("1. ") and "### Matériel" in p.how_to, p.title
+        # What the services require of a submitted or published text.
+        check_text(text_of(p), complete=True)
+        assert text_of(p) == text_of(p).cleaned()
+
+
+def test_authors_submission_dates_and_assignees_follow_each_proposals_life(demo):
+    for p in all_proposals():
+        author = db.session.get(Person, p.author_id)
+        assert acts_for_origin(author, p), p.title
+        assert (p.submitted_at is None) == (p.status == S.draft), p.title
+        if p.submitted_at is not None:
+            assert p.created_at < p.submitted_at <= p.updated_at
+        if p.published_at is not None:
+            assert p.submitted_at < p.published_at
+        # Someone of the animation team follows every proposal it has taken in charge.
+        if p.status in (S.in_review, S.published, S.declined):
+            assert is_team(db.session.get(Person, p.assignee_id)), p.title
+        else:
+            assert p.assignee_id is None, p.title
+
+
+def test_declined_and_withdrawn_proposals_keep_their_reason_date_and_audit_entry(demo):
+    closed = [p for p in all_proposals() if p.is_closed]
+    assert Counter(p.status for p in closed) == {S.declined: 2, S.withdrawn: 2}
+    for p in all_proposals():
+        declined, withdrawn = p.status == S.declined, p.status == S.withdrawn
+        assert (p.declined_at is not None) == declined == bool(p.decline_reason)
+        assert (p.withdrawn_at is not None) == withdrawn == bool(p.withdraw_reason)
+    for p in closed:
+        action = "proposal.decline" if p.status == S.declined else "proposal.withdraw"
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.proposal_id == p.id, AuditEntry.action == action)
+        ).one()
+        reason, at = (
+            (p.decline_reason, p.declined_at)
+            if p.status == S.declined
+            else (p.withdraw_reason, p.withdrawn_at)
+        )
+        assert len(reason) >= 10 and entry.reason == reason and entry.at == at
+        assert p.submitted_at < at <= p.updated_at
+
+
+def test_revisions_run_from_one_to_the_version_and_the_last_is_the_current_text(demo):
+    edited = []
+    for p in all_proposals():
+        revisions = list(
+            db.session.scalars(
+                select(ProposalRevision)
+                .where(ProposalRevision.proposal_id == p.id)
+                .order_by(ProposalRevision.number)
+            )
+        )
+        assert [r.number for r in revisions] == list(range(1, p.version + 1)), p.title
+        first = revisions[0]
+        assert first.kind == "creation" and first.changes == {}
+        assert first.author_id == p.author_id and first.created_at == p.created_at
+        assert revisions[-1].snapshot == text_of(p).snapshot(), p.title
+        assert revisions[-1].created_at <= p.updated_at
+        for before, after in pairwise(revisions):
+            # An edit by the animation team, recorded as save_proposal records it.
+            assert after.kind == "edit" and after.created_at > before.created_at
+            assert is_team(db.session.get(Person, after.author_id))
+            assert after.changes == {
+                name: [before.snapshot[name], value]
+                for name, value in after.snapshot.items()
+                if before.snapshot[name] != value
+            }
+            assert after.changes, "a save that changes nothing is no revision"
+            check_text(ProposalText.from_snapshot(after.snapshot), complete=True)
+        if p.version > 1:
+            edited.append(p)
+    published_edits = [p for p in edited if p.status == S.published]
+    assert len(published_edits) >= 3
+    assert all(2 <= p.version <= 3 for p in published_edits)
+    changed = Counter(
+        name
+        for r in db.session.scalars(select(ProposalRevision).where(ProposalRevision.number > 1))
+        for name in r.changes
+    )
+    assert changed["title"] and changed["summary"] and changed["budget_lines"]
+
+
+def test_the_animation_queue_lists_submitted_and_in_review_proposals_of_several_groups(demo):
+    animation = account("animation")
+    page = queue_page(animation, QueueFilters(), 1, 50)
+    statuses = Counter(row.status for row in page.rows)
+    assert statuses[S.submitted] >= 3 and statuses[S.in_review] >= 3
+    assert len({row.group_name for row in page.rows}) >= 5
+    assert len({row.departement for row in page.rows}) >= 4
+    followers = {row.assignee_id for row in page.rows if row.status == S.in_review}
+    assert animation.id in followers and len(followers) >= 2
+    assert all(is_team(db.session.get(Person, i)) for i in followers)
+    # Messages wait for the animation account, shown in its queue.
+    assert any(row.unread for row in page.rows)
+
+
+def test_exchanges_alternate_in_order_with_messages_unread_by_the_demo_accounts(demo):
+    messages: dict[int, list[ProposalMessage]] = {}
+    for m in db.session.scalars(select(ProposalMessage).order_by(ProposalMessage.id)):
+        messages.setdefault(m.proposal_id, []).append(m)
+    proposals = {p.id: p for p in all_proposals()}
+    discussed = [proposals[i] for i in messages]
+    assert {p.id for p in proposals.values() if p.status == S.in_review} <= set(messages)
+    assert sum(1 for p in discussed if p.status == S.published) >= 3
+    for p in discussed:
+        said = messages[p.id]
+        assert all(a.created_at < b.created_at for a, b in pairwise(said)), p.title
+        assert p.submitted_at < said[0].created_at and said[-1].created_at < utcnow()
+        for m in said:
+            author = db.session.get(Person, m.author_id)
+            assert m.from_team == is_team(author)
+            assert m.author_id == (p.assignee_id if m.from_team else p.author_id)
+            assert acts_for_origin(author, p) != m.from_team
+        if p.status in (S.in_review, S.published):
+            assert {m.from_team for m in said} == {True, False}, p.title
+    # Read pointers point at a message of their proposal.
+    for read in db.session.scalars(select(MessageRead)):
+        assert read.last_read_id in {m.id for m in messages[read.proposal_id]}
+    manager, animation = account("manager"), account("animation")
+    mine = [p.id for p in discussed if acts_for_origin(manager, p)]
+    assert sum(unread_counts(manager, mine).values()) >= 2
+    unread = unread_counts(animation, [p.id for p in discussed])
+    assert sum(1 for p in discussed if unread.get(p.id) and p.assignee_id == animation.id) >= 2
+
+
+def illustrations_by_proposal() -> dict[int, list[Illustration]]:
+    by_proposal: dict[int, list[Illustration]] = {}
+    statement = select(Illustration).order_by(Illustration.proposal_id, Illustration.position)
+    for illustration in db.session.scalars(statement):
+        by_proposal.setdefault(illustration.proposal_id, []).append(illustration)
+    return by_proposal
+
+
+def test_published_proposals_are_illustrated_through_the_upload_processing(demo):
+    by_proposal = illustrations_by_proposal()
+    assert len(by_proposal) >= 6
+    root = Path(current_app.config["UPLOADS_PATH"])
+    shapes = set()
+    for proposal_id, illustrations in by_proposal.items():
+        proposal = db.session.get(Proposal, proposal_id)
+        assert proposal.status == S.published
+        assert 1 <= len(illustrations) <= 3
+        assert [i.position for i in illustrations] == list(range(1, len(illustrations) + 1))
+        assert sum(i.is_cover for i in illustrations) == 1, proposal.title
+        for i in illustrations:
+            assert i.alt_text and i.caption and "{" not in i.alt_text + i.caption
+            assert is_team(db.session.get(Person, i.uploaded_by_id))
+            shapes.add((i.format, i.width > i.height))
+            for name, size in (
+                (i.file_name, (i.width, i.height)),
+                (i.thumb_name, (i.thumb_width, i.thumb_height)),
+            ):
+                path = root / name
+                assert path.is_file(), name
+                with Image.open(path) as image:
+                    assert image.format == images.PILLOW_FORMATS[i.format]
+                    assert image.size == size
+                    # The processing removed the metadata the drawn files carried.
+                    assert not image.getexif() and "exif" not in image.info
+                    assert "Software" not in image.info
+            assert max(i.width, i.height) <= images.MAX_SIDE
+            assert max(i.thumb_width, i.thumb_height) <= images.THUMB_SIDE
+            assert i.byte_size == (root / i.file_name).stat().st_size
+    # JPEG and PNG, landscape and portrait.
+    assert {fmt for fmt, _ in shapes} == {"jpeg", "png"}
+    assert {landscape for _, landscape in shapes} == {True, False}
+    # Nothing else lies in the uploads folder.
+    expected = {
+        n for rows in by_proposal.values() for i in rows for n in (i.file_name, i.thumb_name)
+    }
+    assert set(uploaded_files()) == expected
+
+
+def test_the_home_page_shows_the_covers_of_its_first_proposals(demo, demo_client):
+    cards, _total = catalog.page_of_cards(catalog.ListFilters(), 1, 12)
+    assert all(card.cover_thumb for card in cards[:4])
+    html = demo_client.get("/").get_data(as_text=True)
+    covers = re.findall(r'<img [^>]*src="(/medias/[^"]+)"', html)
+    assert len(covers) >= 6
+    assert covers[0] == f"/medias/{cards[0].cover_thumb}"
+    response = demo_client.get(covers[0])
+    assert response.status_code == 200 and response.content_type.startswith("image/")
 
 
 def test_slugs_are_unique_ascii_and_made_from_the_title(demo):
@@ -221,26 +530,6 @@ def test_budgets_of_every_engagement_fit_the_round(demo):
     assert reserved <= round_.total_cents
 
 
-def test_exactly_one_proposal_is_within_two_commitments_of_its_threshold(demo):
-    output, _ = demo
-    round_ = db.session.scalars(select(BudgetRound)).one()
-    near = [
-        p
-        for p in published()
-        if not p.is_fundable and effective_threshold(p, round_) - p.commitment_count <= 2
-    ]
-    assert len(near) == 1
-    assert f"« {near[0].title} »" in output
-    # The demo manager can push it over the line with their two groups.
-    manager = account("manager")
-    for group in managed_groups(manager):
-        commit_group(manager, group.id, near[0].id)
-    db.session.expire_all()
-    p = db.session.get(Proposal, near[0].id)
-    assert p.is_fundable
-    assert p.fundable_count == p.fundable_threshold == effective_threshold(p, round_)
-
-
 def test_timestamps_are_aware_utc_and_in_the_past(demo):
     now = utcnow()
     values = []
@@ -248,6 +537,9 @@ def test_timestamps_are_aware_utc_and_in_the_past(demo):
         values += [c.committed_at, c.created_at, c.withdrawn_at]
     for p in db.session.scalars(select(Proposal)):
         values += [p.created_at, p.published_at, p.fundable_at, p.updated_at]
+        values += [p.submitted_at, p.declined_at, p.withdrawn_at]
+    for model in (ProposalRevision, ProposalMessage, Illustration):
+        values += list(db.session.scalars(select(model.created_at)))
     for g in db.session.scalars(select(ActionGroup)):
         values += [g.created_at, g.certified_at]
     values = [v for v in values if v is not None]
@@ -286,7 +578,8 @@ def test_demo_accounts_have_their_roles(demo):
 
 
 @pytest.mark.parametrize("key", [key for key, *_ in DEMO_ACCOUNTS])
-def test_every_demo_account_signs_in(demo, auth, key):
+def test_every_demo_account_signs_in(demo_client, key):
+    auth = AuthActions(demo_client)
     auth.login(account(key).email, DEMO_PASSWORD)
     auth.logout()
 
@@ -298,10 +591,56 @@ def test_every_account_shares_the_one_demo_password_hash(demo):
     assert not account("membre").check_password("pas le bon mot de passe")
 
 
-def test_second_run_adds_nothing_and_says_so(demo, runner):
-    before = row_counts()
+# Tests that change the database or load the demo themselves: last, so that on PostgreSQL the
+# shared demo is loaded once.
+
+
+def test_exactly_one_proposal_is_within_two_commitments_of_its_threshold(fresh_demo):
+    output, _ = fresh_demo
+    round_ = db.session.scalars(select(BudgetRound)).one()
+    near = [
+        p
+        for p in published()
+        if not p.is_fundable and effective_threshold(p, round_) - p.commitment_count <= 2
+    ]
+    assert len(near) == 1
+    assert f"« {near[0].title} »" in output
+    # The demo manager can push it over the line with their two groups.
+    manager = account("manager")
+    for group in managed_groups(manager):
+        commit_group(manager, group.id, near[0].id)
+    db.session.expire_all()
+    p = db.session.get(Proposal, near[0].id)
+    assert p.is_fundable
+    assert p.fundable_count == p.fundable_threshold == effective_threshold(p, round_)
+
+
+def demo_group() -> ActionGroup:
+    name = "Groupe d'action " + " ".join(MANAGER_REFERENT_OF)
+    return db.session.scalars(select(ActionGroup).where(ActionGroup.name == name)).one()
+
+
+def test_the_demo_managers_group_shows_a_draft_a_submitted_and_an_in_review_proposal(
+    fresh_demo, client, auth
+):
+    group = demo_group()
+    own = group_proposals(group.id)
+    assert {S.draft, S.submitted, S.in_review, S.published} <= {p.status for p in own}
+    auth.login(account("manager").email, DEMO_PASSWORD)
+    page = client.get(f"/groupes/{group.id}").get_data(as_text=True)
+    for p in own:
+        assert str(escape(p.title)) in page
+    (in_review,) = [p for p in own if p.status == S.in_review]
+    response = client.get(f"/espace/propositions/{in_review.id}")
+    assert response.status_code == 200
+    assert "Jules-Ferry" in response.get_data(as_text=True)  # the first message of its exchange
+
+
+def test_second_run_adds_nothing_and_says_so(fresh_demo, runner):
+    before, files = row_counts(), uploaded_files()
     output, _ = run_demo(runner)
     assert row_counts() == before
+    assert uploaded_files() == files
     assert "déjà chargées" in output and "rien n'a été ajouté" in output
     assert "manager@demo.commun.fr" in output
 
@@ -331,3 +670,44 @@ def test_demo_never_loads_into_a_database_with_other_data(app, runner):
     assert "base vide" in output and "rien n'a été ajouté" in output.lower()
     assert db.session.scalar(select(func.count()).select_from(Person)) == 1
     assert db.session.scalar(select(func.count()).select_from(ActionGroup)) == 0
+    assert uploaded_files() == []
+
+
+def test_a_failed_illustration_removes_everything_the_demo_wrote(app, runner, monkeypatch):
+    save_files, saved = images.save_files, []
+
+    def disk_full_at_the_fifth_image(root, stored_name, image):
+        if len(saved) == 4:
+            raise OSError(28, "No space left on device")
+        saved.append(stored_name)
+        return save_files(root, stored_name, image)
+
+    monkeypatch.setattr(images, "save_files", disk_full_at_the_fifth_image)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "Erreur : l'ajout des illustrations de démonstration a échoué" in result.output
+    assert "No space left on device" in result.output
+    assert "la base est de nouveau vide" in result.output
+    db.session.expire_all()
+    assert set(row_counts().values()) == {0}
+    assert uploaded_files() == []
+    # Once the cause is gone, the demo loads.
+    monkeypatch.undo()
+    output, _ = run_demo(runner)
+    assert "Données de démonstration chargées" in output
+
+
+def test_demo_refuses_to_start_when_the_uploads_folder_cannot_be_written(tmp_path):
+    blocker = tmp_path / "un-fichier"
+    blocker.write_text("")
+    app = make_app(tmp_path, UPLOADS_PATH=str(blocker / "uploads"))
+    with app.app_context():
+        try:
+            result = app.test_cli_runner().invoke(args=["demo"])
+            assert result.exit_code == 1
+            assert "n'est pas accessible en écriture" in result.output
+            assert "Rien n'a été chargé" in result.output
+            assert set(row_counts().values()) == {0}
+        finally:
+            db.session.remove()
+            db.engine.dispose()

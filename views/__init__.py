@@ -65,6 +65,16 @@ def register_views(app: Flask) -> None:
 
     for module in (proposals, groups, auth, admin, api):
         app.register_blueprint(module.bp)
+    from . import workspace
+
+    app.register_blueprint(workspace.bp)
+    from . import illustrations
+
+    app.register_blueprint(illustrations.bp)
+    from . import exchange, queue
+
+    for module in (queue, exchange):
+        app.register_blueprint(module.bp)
     register_filters(app)
 
     @app.context_processor

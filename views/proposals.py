@@ -24,10 +24,12 @@ from models import Category, Proposal, db
 from services import catalog
 from services.commitments import commit_group, set_threshold_override, withdraw_commitment
 from services.errors import DomainError
+from services.proposals import budget_lines_of
 
 from . import my_groups
 from .forms import CommitForm, ThresholdForm, WithdrawForm, form_invalid
 from .htmx import is_htmx, vary_on_htmx
+from .illustrations import gallery_context
 
 bp = Blueprint("proposals", __name__)
 
@@ -111,15 +113,20 @@ def _is_threshold_staff() -> bool:
 
 def _detail_context(card: catalog.ProposalCard) -> dict:
     proposal = db.session.get(Proposal, card.id)
+    staff = _is_threshold_staff()
     return dict(
         proposal=proposal,
+        budget_lines=budget_lines_of(card.id),
+        # The team, and the managers of the group that proposed it (from the cached groups).
+        shares_workspace=staff or any(g.id == proposal.origin_group_id for g in my_groups()),
         groups=catalog.engaged_groups(card.id),
         engaged_total=card.state.count,
         engaged_proposal_id=card.id,
         categories=catalog.CATEGORY_LABELS,
-        threshold_form=ThresholdForm(formdata=None) if _is_threshold_staff() else None,
+        threshold_form=ThresholdForm(formdata=None) if staff else None,
         poll_tokens=card.state.token,
         **_commit_context(card),
+        **gallery_context(card.id),
     )
 
 
