@@ -113,9 +113,7 @@ def test_nobody_edits_a_declined_or_withdrawn_proposal(app, animators):
 def test_restoring_brings_back_an_earlier_version_as_a_new_revision(submitted, animators):
     alice, bilal = animators
     lifecycle.save_proposal(alice, submitted.id, 1, edited(title="Titre deux", body="Corps deux"))
-    lifecycle.save_proposal(
-        bilal, submitted.id, 2, edited(title="Titre trois", body="Corps deux")
-    )
+    lifecycle.save_proposal(bilal, submitted.id, 2, edited(title="Titre trois", body="Corps deux"))
     lifecycle.restore_revision(alice, submitted.id, 1, base_version=3)
     proposal = reload(submitted.id)
     assert (proposal.title, proposal.body, proposal.version) == (TEXT.title, TEXT.body, 4)
@@ -266,9 +264,7 @@ def _assert_harmless(page: str) -> None:
 
 def test_markdown_never_lets_scripts_or_handlers_through_the_preview(client, auth, submitted):
     auth.login(db.session.get(Person, submitted.author_id))
-    response = client.post(
-        "/espace/apercu", data=form_data(edited(body=HOSTILE, how_to=HOSTILE))
-    )
+    response = client.post("/espace/apercu", data=form_data(edited(body=HOSTILE, how_to=HOSTILE)))
     assert response.status_code == 200
     _assert_harmless(response.get_data(as_text=True))
 
