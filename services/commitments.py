@@ -42,7 +42,7 @@ def _lock_published_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def _locked_group(group_id: int) -> ActionGroup:
+def lock_group_for_share(group_id: int) -> ActionGroup:
     # FOR SHARE: certification cannot change under us, other commitments of the group may.
     group = db.session.scalar(
         select(ActionGroup)
@@ -77,7 +77,7 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
     try:
         with write_transaction():
             proposal = _lock_published_proposal(proposal_id)
-            group = _locked_group(group_id)
+            group = lock_group_for_share(group_id)
             require_group_manager(actor, group)
             require_certified(group)
             commitment = db.session.scalar(
@@ -117,7 +117,7 @@ def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:
     """
     with write_transaction():
         proposal = _lock_published_proposal(proposal_id)
-        group = _locked_group(group_id)
+        group = lock_group_for_share(group_id)
         require_group_manager(actor, group)
         commitment = db.session.scalar(
             for_update(

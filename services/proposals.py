@@ -32,7 +32,7 @@ from models import (
 )
 
 from .access import require_certified, require_group_manager
-from .commitments import record_fundable_if_reached
+from .commitments import lock_group_for_share, record_fundable_if_reached
 from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .illustrations import missing_alt_count
 from .money import format_cents
@@ -237,14 +237,7 @@ def create_draft(person: Person, group_id: int, text: ProposalText) -> Proposal:
     text = text.cleaned()
     check_text(text, complete=False)
     with write_transaction():
-        group = db.session.scalar(
-            select(ActionGroup)
-            .where(ActionGroup.id == group_id)
-            .with_for_update(read=True)
-            .execution_options(populate_existing=True)
-        )
-        if group is None:
-            raise NotFound(_("Ce groupe n'existe pas."))
+        group = lock_group_for_share(group_id)
         require_group_manager(person, group)
         require_certified(group)
         proposal = Proposal(
