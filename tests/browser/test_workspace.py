@@ -220,3 +220,67 @@ def test_without_javascript_an_animator_uploads_and_writes_the_alternative_text(
     page.get_by_role("button", name="Enregistrer").click()
     expect(page).to_have_url(re.compile(rf"/espace/propositions/{proposal_id}"))
     expect(items(page).nth(0)).to_contain_text("Un potager partagé au printemps")
+
+
+def test_workspace_pages_are_whole_named_and_fit_a_phone(browsing, live, tmp_path):
+    from services.illustrations import UploadedFile, update_illustration, upload_illustrations
+    from services.proposals import ProposalText, create_draft, save_proposal, submit_proposal
+    from tests.browser.test_page_quality import SIZES, assert_page_basics
+
+    with live.data():
+        factories.budget_round()
+        manager, group = factories.manager_of(
+            factories.group(name="Collectif solidaire de Montreuil et Bagnolet")
+        )
+        team = factories.person(name="Aïcha Benali", animation=True)
+        text = ProposalText(
+            title="Une bibliothèque de rue avec des étagères très, très solidement fixées",
+            summary="Des livres en libre accès.",
+            body="## Pourquoi\n\nLire ensemble, " + "longuement " * 40,
+            how_to="1. Trouver un mur\n2. Fixer l'étagère",
+            category="culture",
+            per_group_budget_cents=25_000,
+            budget_lines=(
+                ("Étagère étanche et résistante aux intempéries", 20_000),
+                ("Livres", 5_000),
+            ),
+        )
+        proposal = create_draft(manager, group.id, text)
+        submit_proposal(manager, proposal.id)
+        save_proposal(team, proposal.id, 1, ProposalText(**{**text.__dict__, "summary": "Lire."}))
+        image = picture(tmp_path / "rue.jpg", "JPEG", (1600, 900), "#6a1b9a")
+        with open(image, "rb") as handle:
+            [illustration_id] = upload_illustrations(
+                team, proposal.id, [UploadedFile("rue.jpg", handle.read())]
+            )
+        update_illustration(team, illustration_id, "Le mur choisi", "Un mur de brique au soleil")
+        post_message(team, proposal.id, "Bonjour, " + "une remarque détaillée " * 20)
+        pid, team_email = proposal.id, team.email
+        manager_email, group_id = manager.email, group.id
+    team_page = browsing.new_page()
+    sign_in(team_page, team_email)
+    manager_page = browsing.new_page()
+    sign_in(manager_page, manager_email)
+    visits = [
+        (team_page, "queue", "/espace"),
+        (team_page, "workspace", f"/espace/propositions/{pid}"),
+        (team_page, "edit", f"/espace/propositions/{pid}/modifier"),
+        (team_page, "history", f"/espace/propositions/{pid}/historique"),
+        (team_page, "illustration", f"/espace/illustrations/{illustration_id}/modifier"),
+        (manager_page, "workspace-group", f"/espace/propositions/{pid}"),
+        (manager_page, "new-draft", f"/groupes/{group_id}/propositions/nouvelle"),
+        (manager_page, "group", f"/groupes/{group_id}"),
+    ]
+    for page, name, path in visits:
+        page.set_viewport_size(SIZES["laptop"])
+        page.goto(path)
+        assert_page_basics(page)
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            shoot(page, f"{name}-{size}")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{name} scrolls sideways by {overflow}px on a {size}"
+    for page in (team_page, manager_page):
+        assert not page.watched.problems(page)
