@@ -38,7 +38,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
-from models import Illustration, Person, Proposal, db
+from models import AuditEntry, Illustration, Person, Proposal, db
 
 from . import images
 from .errors import Invalid, NotFound
@@ -222,6 +222,12 @@ def upload_illustrations(person: Person, proposal_id: int, files: list[UploadedF
                 db.session.add(row)
                 rows.append(row)
             db.session.flush()
+            _audit(
+                person,
+                proposal_id,
+                "illustration.upload",
+                new=", ".join(f"{row.id}:{row.stored_name}" for row in rows),
+            )
             return [row.id for row in rows]
     except BaseException:
         images.remove_files(written)
@@ -229,6 +235,19 @@ def upload_illustrations(person: Person, proposal_id: int, files: list[UploadedF
 
 
 # Changes -------------------------------------------------------------------------------------
+
+
+def _audit(person: Person, proposal_id: int, action: str, old: str = "", new: str = "") -> None:
+    """Illustrations are part of what the public sees: who changed them stays on record."""
+    db.session.add(
+        AuditEntry(
+            actor_id=person.id,
+            action=action,
+            proposal_id=proposal_id,
+            old_value=old,
+            new_value=new,
+        )
+    )
 
 
 def _lock_illustration(person: Person, illustration_id: int) -> Illustration:
@@ -276,6 +295,15 @@ def update_illustration(
     caption, alt_text = clean_texts(caption, alt_text)
     with write_transaction():
         illustration = _lock_illustration(person, illustration_id)
+        if (illustration.caption, illustration.alt_text) == (caption, alt_text):
+            return
+        _audit(
+            person,
+            illustration.proposal_id,
+            "illustration.texts",
+            old=f"{illustration.alt_text}\n{illustration.caption}",
+            new=f"{alt_text}\n{caption}",
+        )
         illustration.caption = caption
         illustration.alt_text = alt_text
 
@@ -325,6 +353,7 @@ def set_cover(person: Person, illustration_id: int) -> None:
             .execution_options(synchronize_session="fetch")
         )
         illustration.is_cover = True
+        _audit(person, illustration.proposal_id, "illustration.cover", new=str(illustration.id))
 
 
 def delete_illustration(person: Person, illustration_id: int) -> None:
@@ -334,6 +363,12 @@ def delete_illustration(person: Person, illustration_id: int) -> None:
         illustration = _lock_illustration(person, illustration_id)
         paths = images.stored_paths(_uploads_root(), illustration.stored_name, illustration.format)
         proposal_id, position = illustration.proposal_id, illustration.position
+        _audit(
+            person,
+            proposal_id,
+            "illustration.delete",
+            old=f"{illustration.id}:{illustration.stored_name}:{illustration.alt_text}",
+        )
         db.session.delete(illustration)
         db.session.flush()
         db.session.execute(

@@ -708,3 +708,30 @@ def test_missing_alt_count_counts_the_illustrations_without_alternative_text(app
     assert service.missing_alt_count(s.draft.id) == 2
     service.update_illustration(s.manager, first, "", "Décrite aussi")
     assert service.missing_alt_count(s.draft.id) == 1
+
+
+def test_every_change_to_the_illustrations_is_audited(s):
+    from models import AuditEntry
+
+    first = s.add(s.published, alt="Un grainier en bois")
+    second = s.add(s.published, alt="Des sachets de graines", caption="Troc du samedi")
+    service.set_cover(s.animator, second)
+    service.update_illustration(s.animator, second, "Troc du samedi", "Des sachets étiquetés")
+    service.delete_illustration(s.animator, first)
+    db.session.rollback()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.proposal_id == s.published.id).order_by(AuditEntry.id)
+    ).all()
+    assert [e.action for e in entries] == [
+        "illustration.upload",
+        "illustration.texts",
+        "illustration.upload",
+        "illustration.texts",
+        "illustration.cover",
+        "illustration.texts",
+        "illustration.delete",
+    ]
+    assert {e.actor_id for e in entries} == {s.animator.id}
+    assert entries[5].old_value == "Des sachets de graines\nTroc du samedi"
+    assert entries[5].new_value == "Des sachets étiquetés\nTroc du samedi"
+    assert entries[6].old_value.endswith("Un grainier en bois")
