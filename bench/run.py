@@ -663,9 +663,35 @@ def bench_backend(name: str, url: str, args, results: list[Result], notes: list[
             print(f"  gunicorn's log ({server.log_path}) ends with:\n{tail}")
 
 
+def _create_database_if_missing(url: str) -> None:
+    """On a fresh machine the bench database does not exist yet: create it from the server's
+    maintenance database (nothing happens if that fails too; the check below says why)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    engine = create_engine(
+        target.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except Exception:  # noqa: BLE001 (reported by postgres_problem)
+        pass
+    finally:
+        engine.dispose()
+
+
 def postgres_problem(url: str) -> str | None:
     from sqlalchemy import create_engine, text
 
+    _create_database_if_missing(url)
     engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
