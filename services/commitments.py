@@ -22,6 +22,7 @@ from .errors import Conflict, Invalid, NotFound
 from .tx import for_update, write_transaction
 
 NOTE_MAX_LENGTH = 2000
+THRESHOLD_STATUSES = (ProposalStatus.submitted, ProposalStatus.in_review, ProposalStatus.published)
 
 
 class AlreadyCommitted(Conflict):
@@ -141,7 +142,8 @@ def set_threshold_override(
 ) -> None:
     """Set or clear a proposal's own threshold (animation team); audited with a reason.
 
-    Lowering it to the current count or below makes the proposal fundable at once; raising it
+    The team may set it while reviewing (submitted, in review) or once published. Lowering it
+    to the current count or below makes a published proposal fundable at once; raising it
     never un-funds.
     """
     reason = (reason or "").strip()
@@ -151,7 +153,16 @@ def set_threshold_override(
         raise Invalid(_("Le seuil doit être d'au moins un groupe."))
     with write_transaction():
         require_staff(actor, "animation", "admin")
-        proposal = _lock_published_proposal(proposal_id)
+        proposal = db.session.scalar(for_update(select(Proposal).where(Proposal.id == proposal_id)))
+        if proposal is None:
+            raise NotFound(_("Cette proposition n'existe pas."))
+        if proposal.status not in THRESHOLD_STATUSES:
+            raise Conflict(
+                _(
+                    "Le seuil se règle sur une proposition soumise, en revue ou publiée, "
+                    "pas sur un brouillon ni sur une proposition close."
+                )
+            )
         old = proposal.threshold_override
         proposal.threshold_override = threshold
         proposal.live_version += 1
@@ -165,4 +176,5 @@ def set_threshold_override(
                 reason=reason,
             )
         )
-        record_fundable_if_reached(proposal)
+        if proposal.is_public:
+            record_fundable_if_reached(proposal)

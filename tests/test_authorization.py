@@ -273,6 +273,12 @@ def _status_is(key: str, status: ProposalStatus):
     return effect
 
 
+def _override_set(world: World, role: str, client) -> None:
+    assert fresh(Proposal, world.ids["in_review"]).threshold_override == 4
+    entry = _audited(world.ids["in_review"], "proposal.threshold_override")
+    assert (entry.actor_id, entry.new_value) == (world.people[role].id, "4")
+
+
 def _proposal_form(w: World, role: str) -> dict:
     return {
         "title": "Une idée neuve",
@@ -486,6 +492,11 @@ ROUTES = {
         lambda w, role: {},
         _status_is("submitted", ProposalStatus.published),
     ),
+    "workspace.threshold": Route(
+        "/espace/propositions/{in_review}/seuil",
+        lambda w, role: {"threshold": "4", "reason": "Action simple à reproduire"},
+        _override_set,
+    ),
     "workspace.decline": Route(
         "/espace/propositions/{in_review}/refus",
         lambda w, role: {"reason": "Une action semblable existe déjà."},
@@ -557,6 +568,7 @@ EXPECTED = {
     "workspace.submit":    (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
     "workspace.withdraw":  (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
     "workspace.publish":   (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
+    "workspace.threshold": (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
     "workspace.decline":   (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
     # Queue and exchange
     "queue.assign":        (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),

@@ -401,3 +401,46 @@ def test_unreadable_amounts_are_refused(raw):
 
     with pytest.raises(ValueError):
         parse_euros(raw)
+
+
+def test_the_team_sets_a_threshold_while_reviewing_audited_with_its_reason(team, client, auth):
+    proposal = f.proposal(status=ProposalStatus.in_review, budget_lines=True)
+    auth.login(team)
+    response = client.post(
+        f"/espace/propositions/{proposal.id}/seuil",
+        data={"threshold": "5", "reason": "Action simple, peu coûteuse"},
+    )
+    assert response.status_code == 303
+    assert reload(proposal.id).threshold_override == 5
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "proposal.threshold_override")
+    )
+    assert (entry.actor_id, entry.new_value, entry.reason) == (
+        team.id,
+        "5",
+        "Action simple, peu coûteuse",
+    )
+    lifecycle.publish_proposal(team, proposal.id)
+    assert reload(proposal.id).threshold_override == 5  # it carries over to publication
+
+
+@pytest.mark.parametrize("status", [ProposalStatus.draft, ProposalStatus.declined])
+def test_no_threshold_on_a_draft_or_a_closed_proposal(team, client, auth, status):
+    proposal = f.proposal(status=status)
+    auth.login(team)
+    before = snapshot()
+    response = client.post(
+        f"/espace/propositions/{proposal.id}/seuil", data={"threshold": "5", "reason": "Essai"}
+    )
+    assert response.status_code == 409
+    assert snapshot() == before
+
+
+def test_a_threshold_without_a_reason_is_refused(team, client, auth):
+    proposal = f.proposal(status=ProposalStatus.submitted)
+    auth.login(team)
+    before = snapshot()
+    response = client.post(f"/espace/propositions/{proposal.id}/seuil", data={"threshold": "5"})
+    assert response.status_code == 422
+    assert "raison" in response.get_data(as_text=True)
+    assert snapshot() == before

@@ -15,10 +15,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import ActionGroup, Person, Proposal, ProposalStatus, db
+from models import ActionGroup, BudgetRound, Person, Proposal, ProposalStatus, db
 from services import catalog
 from services import proposals as lifecycle
 from services.access import require_certified, require_group_manager
+from services.commitments import THRESHOLD_STATUSES, set_threshold_override
 from services.errors import DomainError
 from services.illustrations import missing_alt_count
 from services.workspace_access import acts_for_origin, can_edit, is_team, require_edit
@@ -29,6 +30,7 @@ from .forms import (
     ProposalForm,
     ReasonForm,
     RestoreForm,
+    ThresholdForm,
     euros_input,
     form_invalid,
     parse_euros,
@@ -237,6 +239,10 @@ def show(proposal_id: int):
         may_release=team
         and proposal.status in lifecycle.DECIDABLE
         and proposal.assignee_id is not None,
+        threshold_form=ThresholdForm(formdata=None)
+        if team and proposal.status in THRESHOLD_STATUSES
+        else None,
+        base_threshold=db.session.get(BudgetRound, proposal.round_id).base_threshold,
         action_form=EmptyForm(formdata=None),
         reason_form=ReasonForm(formdata=None),
         missing_alt=missing_alt_count(proposal.id),
@@ -382,6 +388,20 @@ def publish(proposal_id: int):
         EmptyForm(),
         lambda: lifecycle.publish_proposal(current_user, proposal_id),
         _("La proposition est publiée : les groupes peuvent s'y engager."),
+    )
+
+
+@bp.post("/espace/propositions/<int:proposal_id>/seuil")
+def threshold(proposal_id: int):
+    """The team sets the proposal's own threshold while reviewing it or once published."""
+    form = ThresholdForm()
+    return _transition(
+        proposal_id,
+        form,
+        lambda: set_threshold_override(
+            current_user, proposal_id, form.threshold.data, form.reason.data
+        ),
+        _("Le seuil est enregistré."),
     )
 
 
