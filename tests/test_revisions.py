@@ -294,3 +294,14 @@ def test_the_live_preview_renders_markdown_and_the_budget_total(client, auth, su
 def test_the_live_preview_needs_a_signed_in_person(client):
     response = client.post("/espace/apercu", data=form_data())
     assert response.status_code == 302
+
+
+def test_the_edit_page_opens_with_the_saved_text_its_preview_and_budget_total(
+    client, auth, submitted, animators
+):
+    auth.login(animators[0])
+    page = client.get(f"/espace/propositions/{submitted.id}/modifier").get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in page
+    assert "<h2>Pourquoi</h2>" in page  # the description's preview
+    assert "Total des lignes : 600\u00a0€." in page
+    assert "Il correspond au budget par groupe." in page

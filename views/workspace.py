@@ -260,6 +260,8 @@ def edit(proposal_id: int):
     context = dict(proposal=proposal, preview=None, conflict=None, conflict_rows=[])
     if request.method == "GET":
         form = _form(lifecycle.text_of(proposal), proposal.version)
+        # The saved text's preview and budget total, from the first look.
+        context["preview"] = _preview_of(form)
         return render_template("workspace/edit.html", form=form, **context)
     form = _form(formdata=request.form)
     if _wants("add_line") or _wants("preview"):
