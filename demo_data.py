@@ -54,14 +54,13 @@ from models import (
     ProposalRevision,
     ProposalStatus,
     db,
-    fold_text,
     utcnow,
 )
 from services import illustrations as illustration_service
 from services import images
 from services.errors import DomainError
 from services.illustrations import UploadedFile
-from services.proposals import ProposalText
+from services.proposals import ProposalText, slugify
 from services.tx import write_transaction
 
 SEED = 2027
@@ -1730,10 +1729,6 @@ def _ascii(text: str) -> str:
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
     return decomposed.encode("ascii", "ignore").decode("ascii")
-
-
-def slugify(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", _ascii(fold_text(title))).strip("-")
 
 
 def _euros(cents: int, sep: str = "\u202f") -> str:

@@ -53,10 +53,7 @@ def _line_texts(lines) -> list[str]:
 
 
 def _category(value) -> str:
-    try:
-        return CATEGORY_LABELS[value] if value else ""
-    except KeyError:
-        return str(value)
+    return CATEGORY_LABELS.get(value, value or "")
 
 
 def change_rows(old: dict, new: dict) -> list[ChangeRow]:

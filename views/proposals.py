@@ -25,6 +25,7 @@ from services import catalog
 from services.commitments import commit_group, set_threshold_override, withdraw_commitment
 from services.errors import DomainError
 from services.proposals import budget_lines_of
+from services.workspace_access import is_team
 
 from . import my_groups
 from .forms import CommitForm, ThresholdForm, WithdrawForm, form_invalid
@@ -107,13 +108,9 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
     )
 
 
-def _is_threshold_staff() -> bool:
-    return current_user.is_authenticated and (current_user.is_animation or current_user.is_admin)
-
-
 def _detail_context(card: catalog.ProposalCard) -> dict:
     proposal = db.session.get(Proposal, card.id)
-    staff = _is_threshold_staff()
+    staff = is_team(current_user)
     return dict(
         proposal=proposal,
         budget_lines=budget_lines_of(card.id),

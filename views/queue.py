@@ -30,15 +30,6 @@ bp = Blueprint("queue", __name__)
 
 DEFAULT_PER_PAGE = 50
 
-STATUS_LABELS = {
-    ProposalStatus.draft: _l("Brouillon"),
-    ProposalStatus.submitted: _l("Soumise"),
-    ProposalStatus.in_review: _l("En revue"),
-    ProposalStatus.published: _l("Publiée"),
-    ProposalStatus.declined: _l("Refusée"),
-    ProposalStatus.withdrawn: _l("Retirée"),
-}
-
 # The status filter's choices, in the order of the select.
 STATUS_CHOICES = {
     "a-traiter": _l("À traiter (soumises et en revue)"),
@@ -102,7 +93,6 @@ def _context(args: MultiDict, here: str, notice: str | None = None) -> dict:
         filters=filters,
         team=queue.team_members(),
         categories=catalog.CATEGORY_LABELS,
-        status_labels=STATUS_LABELS,
         status_choices=STATUS_CHOICES,
         status_filter_of=STATUS_FILTER_OF,
         here=here,

@@ -13,18 +13,24 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from models import ActionGroup, BudgetRound, Person, Proposal, ProposalStatus, db
+from models import ActionGroup, BudgetRound, Person, ProposalStatus, db
 from services import catalog
 from services import proposals as lifecycle
 from services.access import require_certified, require_group_manager
-from services.commitments import THRESHOLD_STATUSES, set_threshold_override
+from services.commitments import (
+    THRESHOLD_STATUSES,
+    effective_threshold,
+    set_threshold_override,
+)
 from services.errors import DomainError
 from services.illustrations import missing_alt_count
 from services.workspace_access import acts_for_origin, can_edit, is_team, require_edit
 
 from .diffs import change_rows
+from .exchange import exchange_context
 from .forms import (
     EmptyForm,
     ProposalForm,
@@ -36,16 +42,18 @@ from .forms import (
     parse_euros,
 )
 from .htmx import vary_on_htmx
+from .illustrations import editor_context
 
 bp = Blueprint("workspace", __name__)
 
+# The one set of status words, on every page that shows a proposal's status.
 STATUS_LABELS = {
-    ProposalStatus.draft: "Brouillon",
-    ProposalStatus.submitted: "Soumise à l'équipe d'animation",
-    ProposalStatus.in_review: "En revue",
-    ProposalStatus.published: "Publiée",
-    ProposalStatus.declined: "Refusée",
-    ProposalStatus.withdrawn: "Retirée",
+    ProposalStatus.draft: _l("Brouillon"),
+    ProposalStatus.submitted: _l("Soumise"),
+    ProposalStatus.in_review: _l("En revue"),
+    ProposalStatus.published: _l("Publiée"),
+    ProposalStatus.declined: _l("Refusée"),
+    ProposalStatus.withdrawn: _l("Retirée"),
 }
 BLANK_LINES = 2
 
@@ -195,14 +203,6 @@ def new(group_id: int):
     return redirect(url_for(".show", proposal_id=proposal.id), 303)
 
 
-def _extras(proposal: Proposal) -> dict:
-    """The parts of the workspace page written by the illustration and exchange features."""
-    from .exchange import exchange_context
-    from .illustrations import editor_context
-
-    return {**editor_context(proposal), **exchange_context(proposal)}
-
-
 @bp.get("/espace/propositions/<int:proposal_id>")
 def show(proposal_id: int):
     if (response := _login_required()) is not None:
@@ -220,6 +220,7 @@ def show(proposal_id: int):
     text = lifecycle.text_of(proposal)
     team = is_team(current_user)
     origin = acts_for_origin(current_user, proposal)
+    sets_threshold = team and proposal.status in THRESHOLD_STATUSES
     context = dict(
         proposal=proposal,
         group=group,
@@ -239,15 +240,15 @@ def show(proposal_id: int):
         may_release=team
         and proposal.status in lifecycle.DECIDABLE
         and proposal.assignee_id is not None,
-        threshold_form=ThresholdForm(formdata=None)
-        if team and proposal.status in THRESHOLD_STATUSES
+        threshold_form=ThresholdForm(formdata=None) if sets_threshold else None,
+        threshold=effective_threshold(proposal, db.session.get(BudgetRound, proposal.round_id))
+        if sets_threshold
         else None,
-        base_threshold=db.session.get(BudgetRound, proposal.round_id).base_threshold,
         action_form=EmptyForm(formdata=None),
         reason_form=ReasonForm(formdata=None),
         missing_alt=missing_alt_count(proposal.id),
     )
-    context.update(_extras(proposal))
+    context.update(editor_context(proposal), **exchange_context(proposal))
     return vary_on_htmx(make_response(render_template("workspace/show.html", **context)))
 
 
