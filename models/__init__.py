@@ -16,7 +16,7 @@ from .proposals import (
     ProposalStatus,
     fold_text,
 )
-from .rounds import BudgetRound
+from .rounds import BudgetRound, Reservation, ThresholdPolicy
 
 __all__ = [
     "STAFF_ROLES",
@@ -38,7 +38,9 @@ __all__ = [
     "Person",
     "Proposal",
     "ProposalStatus",
+    "Reservation",
     "SignInFailure",
+    "ThresholdPolicy",
     "UTCDateTime",
     "db",
     "fold_text",

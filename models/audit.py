@@ -13,6 +13,7 @@ class AuditEntry(db.Model):
     __table_args__ = (
         Index("ix_audit_entry_group_id_at", "group_id", "at"),
         Index("ix_audit_entry_proposal_id_at", "proposal_id", "at"),
+        Index("ix_audit_entry_round_id_at", "round_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,6 +24,8 @@ class AuditEntry(db.Model):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("action_group.id", ondelete="CASCADE"))
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    # The budget round a change belongs to (its settings, a proposal's threshold on it).
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("budget_round.id", ondelete="CASCADE"))
     old_value: Mapped[str] = mapped_column(Text, default="")
     new_value: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")

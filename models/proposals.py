@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -63,6 +64,9 @@ class Proposal(db.Model):
             "threshold_override IS NULL OR threshold_override >= 1", name="override_positive"
         ),
         CheckConstraint("commitment_count >= 0", name="count_not_negative"),
+        CheckConstraint(
+            "reserved_count >= 0 AND reserved_cents >= 0", name="reserved_not_negative"
+        ),
         Index("ix_proposal_status_published_at", "status", "published_at"),
         # The animation team's queue: by status, the oldest submitted first.
         Index("ix_proposal_status_submitted_at", "status", "submitted_at"),
@@ -94,6 +98,11 @@ class Proposal(db.Model):
     fundable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fundable_threshold: Mapped[int | None]
     fundable_count: Mapped[int | None]
+    # The active reservations of its commitments on the round: how many, and their sum; kept
+    # in the same transaction as the reservations. Active commitments beyond reserved_count
+    # on a fundable proposal are « hors budget participatif ».
+    reserved_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Accent- and case-folded title and summary, for search on every backend.
     search_text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

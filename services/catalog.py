@@ -21,6 +21,7 @@ from models import (
     fold_text,
 )
 
+from .budget import effective_threshold_sql, exhausted_sql
 from .images import file_names
 
 CATEGORY_LABELS = {
@@ -37,8 +38,6 @@ CATEGORY_LABELS = {
 SORTS = ("recentes", "proches", "financables")
 STATUS_FILTERS = ("ouverte", "financable")
 
-effective_threshold_sql = func.coalesce(Proposal.threshold_override, BudgetRound.base_threshold)
-
 
 @dataclass(frozen=True)
 class LiveState:
@@ -50,10 +49,22 @@ class LiveState:
     fundable: bool
     version: int = 0
     title: str = ""
+    # Nothing remains in the round: no proposal can become fundable any more.
+    exhausted: bool = False
+    # Commitments holding a reservation on the round (fundable proposals).
+    reserved_count: int = 0
+    reserved_cents: int = 0
 
     @property
     def token(self) -> str:
-        return f"{self.id}.{self.count}.{self.threshold}.{int(self.fundable)}.{self.version}"
+        # The fourth part: 1 fundable, 2 open with nothing left in the round, 0 open.
+        phase = 1 if self.fundable else 2 if self.exhausted else 0
+        return f"{self.id}.{self.count}.{self.threshold}.{phase}.{self.version}"
+
+    @property
+    def outside_budget(self) -> int:
+        """Active commitments of a fundable proposal that hold no reservation."""
+        return max(0, self.count - self.reserved_count) if self.fundable else 0
 
     @property
     def percent(self) -> int:
@@ -99,7 +110,10 @@ def _card_columns():
         Proposal.fundable_at,
         Proposal.commitment_count,
         Proposal.live_version,
+        Proposal.reserved_count,
+        Proposal.reserved_cents,
         effective_threshold_sql.label("threshold"),
+        exhausted_sql.label("exhausted"),
         Illustration.stored_name.label("cover_name"),
         Illustration.format.label("cover_format"),
         Illustration.alt_text.label("cover_alt"),
@@ -209,6 +223,9 @@ _ALL_LIVE_STATES = (
         Proposal.fundable_at,
         Proposal.live_version,
         Proposal.title,
+        Proposal.reserved_count,
+        Proposal.reserved_cents,
+        exhausted_sql.label("exhausted"),
     )
     .join(BudgetRound, BudgetRound.id == Proposal.round_id)
     .where(Proposal.status == ProposalStatus.published)
@@ -224,6 +241,9 @@ def _live_state(row) -> LiveState:
         row.fundable_at is not None,
         row.live_version,
         row.title,
+        bool(row.exhausted),
+        row.reserved_count,
+        row.reserved_cents,
     )
 
 

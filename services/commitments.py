@@ -18,7 +18,15 @@ from models import (
 )
 
 from .access import require_certified, require_group_manager, require_staff
+from .budget import (
+    lock_round,
+    record_fundable_if_reached,
+    release_for_commitment,
+    reserve_for_commitment,
+    settle_round,
+)
 from .errors import Conflict, Invalid, NotFound
+from .money import format_paris
 from .tx import for_update, write_transaction
 
 NOTE_MAX_LENGTH = 2000
@@ -27,13 +35,6 @@ THRESHOLD_STATUSES = (ProposalStatus.submitted, ProposalStatus.in_review, Propos
 
 class AlreadyCommitted(Conflict):
     pass
-
-
-def effective_threshold(proposal: Proposal, budget_round: BudgetRound) -> int:
-    """The threshold in force: the proposal's override, else the round's base threshold."""
-    if proposal.threshold_override is not None:
-        return proposal.threshold_override
-    return budget_round.base_threshold
 
 
 def _lock_published_proposal(proposal_id: int) -> Proposal:
@@ -54,20 +55,6 @@ def lock_group_for_share(group_id: int) -> ActionGroup:
     if group is None:
         raise NotFound(_("Ce groupe n'existe pas."))
     return group
-
-
-def record_fundable_if_reached(proposal: Proposal) -> bool:
-    """Record the fundable transition once, in the caller's locked transaction."""
-    if proposal.fundable_at is not None:
-        return False
-    budget_round = db.session.get(BudgetRound, proposal.round_id)
-    threshold = effective_threshold(proposal, budget_round)
-    if proposal.commitment_count < threshold:
-        return False
-    proposal.fundable_at = utcnow()
-    proposal.fundable_threshold = threshold
-    proposal.fundable_count = proposal.commitment_count
-    return True
 
 
 def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "") -> int:
@@ -91,6 +78,7 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
             if commitment is not None and commitment.is_active:
                 raise AlreadyCommitted(_("Ce groupe est déjà engagé sur cette action."))
             now = utcnow()
+            _require_open_round(lock_round(proposal.round_id), now)
             if commitment is None:
                 commitment = Commitment(group_id=group_id, proposal_id=proposal_id)
                 db.session.add(commitment)
@@ -101,7 +89,12 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
             commitment.withdrawn_at = None
             proposal.commitment_count += 1
             proposal.live_version += 1
-            record_fundable_if_reached(proposal)
+            db.session.flush()
+            if proposal.is_fundable:
+                # A later commitment reserves at once if the round allows it.
+                reserve_for_commitment(proposal, commitment)
+            else:
+                record_fundable_if_reached(proposal)
             db.session.flush()
             return commitment.id
     except IntegrityError as error:
@@ -109,13 +102,42 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
         raise AlreadyCommitted(_("Ce groupe est déjà engagé sur cette action.")) from error
 
 
+def _require_open_round(budget_round: BudgetRound, now) -> None:
+    if now < budget_round.opens_at:
+        raise Conflict(
+            _(
+                "Les engagements du budget participatif « %(name)s » ouvrent le %(date)s.",
+                name=budget_round.name,
+                date=format_paris(budget_round.opens_at),
+            )
+        )
+    if now >= budget_round.closes_at:
+        raise Conflict(
+            _(
+                "Le budget participatif « %(name)s » est clos depuis le %(date)s : il "
+                "n'accepte plus d'engagements.",
+                name=budget_round.name,
+                date=format_paris(budget_round.closes_at),
+            )
+        )
+
+
 def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:
-    """Withdraw the group's commitment.
+    """Withdraw the group's commitment, and give its reservation back to the round.
 
     Rule 4: allowed while the proposal is not fundable; afterwards only if nothing was spent
     on it. Nothing can be spent on a commitment yet (spending requests do not exist), so
-    withdrawal stays allowed after the transition, and the proposal stays fundable.
+    withdrawal stays allowed after the transition, and the proposal stays fundable. The freed
+    budget then goes to the commitments waiting for it and, under the scaled policy, may make
+    other proposals fundable (`settle_round`, after this transaction).
     """
+    released = _withdraw(actor, group_id, proposal_id)
+    if released:
+        settle_round(released)
+
+
+def _withdraw(actor: Person, group_id: int, proposal_id: int) -> int | None:
+    """The withdrawal's transaction; the round's id if budget was released."""
     with write_transaction():
         proposal = _lock_published_proposal(proposal_id)
         group = lock_group_for_share(group_id)
@@ -135,6 +157,8 @@ def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:
         commitment.withdrawn_at = utcnow()
         proposal.commitment_count -= 1
         proposal.live_version += 1
+        released = release_for_commitment(proposal, commitment)
+        return proposal.round_id if released else None
 
 
 def set_threshold_override(
@@ -163,6 +187,7 @@ def set_threshold_override(
                     "pas sur un brouillon ni sur une proposition close."
                 )
             )
+        lock_round(proposal.round_id)
         old = proposal.threshold_override
         proposal.threshold_override = threshold
         proposal.live_version += 1
@@ -171,10 +196,10 @@ def set_threshold_override(
                 actor_id=actor.id,
                 action="proposal.threshold_override",
                 proposal_id=proposal.id,
+                round_id=proposal.round_id,
                 old_value="" if old is None else str(old),
                 new_value="" if threshold is None else str(threshold),
                 reason=reason,
             )
         )
-        if proposal.is_public:
-            record_fundable_if_reached(proposal)
+        record_fundable_if_reached(proposal)

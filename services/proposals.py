@@ -32,7 +32,8 @@ from models import (
 )
 
 from .access import require_certified, require_group_manager
-from .commitments import lock_group_for_share, record_fundable_if_reached
+from .budget import record_fundable_if_reached
+from .commitments import lock_group_for_share
 from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .illustrations import missing_alt_count
 from .money import format_cents
@@ -183,8 +184,8 @@ def check_text(text: ProposalText, complete: bool) -> None:
 
 
 def current_round() -> BudgetRound:
-    """The round new proposals join: the latest one."""
-    budget_round = db.session.scalar(select(BudgetRound).order_by(BudgetRound.id.desc()).limit(1))
+    """The round new proposals join: the current one."""
+    budget_round = db.session.scalar(select(BudgetRound).where(BudgetRound.is_current).limit(1))
     if budget_round is None:
         raise Invalid(
             _(
@@ -470,6 +471,8 @@ def _publish(person: Person, proposal_id: int) -> Proposal:
         proposal.status = ProposalStatus.published
         proposal.published_at = utcnow()
         proposal.slug = _public_slug(proposal.title)
+        # Published into the current round (a draft may have been started in an earlier one).
+        proposal.round_id = current_round().id
         proposal.live_version += 1
         # A threshold override set low enough makes it fundable at once.
         record_fundable_if_reached(proposal)

@@ -1,6 +1,7 @@
 """Rows for tests, written directly (not through services) so tests set up fast."""
 
 import itertools
+from datetime import datetime, timedelta
 
 from models import (
     ActionGroup,
@@ -13,6 +14,7 @@ from models import (
     Person,
     Proposal,
     ProposalStatus,
+    ThresholdPolicy,
     db,
     utcnow,
 )
@@ -59,8 +61,31 @@ def manager_of(g: ActionGroup | None = None, **kwargs) -> tuple[Person, ActionGr
     return p, g
 
 
-def budget_round(base_threshold: int = 15, total_cents: int = 10_000_000) -> BudgetRound:
-    r = BudgetRound(name="Budget 2027", total_cents=total_cents, base_threshold=base_threshold)
+def budget_round(
+    base_threshold: int = 15,
+    total_cents: int = 10_000_000,
+    policy: ThresholdPolicy = ThresholdPolicy.manual,
+    name: str = "Budget 2027",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    current: bool | None = None,
+) -> BudgetRound:
+    """A round open for commitments (from 30 days ago to 180 days ahead unless told); the
+    current one if there is none yet."""
+    now = utcnow()
+    if current is None:
+        current = db.session.query(BudgetRound).filter(BudgetRound.is_current).first() is None
+    r = BudgetRound(
+        name=name,
+        total_cents=total_cents,
+        base_threshold=base_threshold,
+        policy=policy,
+        opens_at=opens_at or now - timedelta(days=30),
+        closes_at=closes_at or now + timedelta(days=180),
+        is_current=current,
+        reserved_cents=0,
+        version=0,
+    )
     db.session.add(r)
     db.session.commit()
     return r

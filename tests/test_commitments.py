@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Commitment, CommitmentStatus, Proposal, ProposalStatus, db
+from services.budget import effective_threshold
 from services.commitments import (
     AlreadyCommitted,
     commit_group,
-    effective_threshold,
     set_threshold_override,
     withdraw_commitment,
 )

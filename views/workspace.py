@@ -20,11 +20,8 @@ from models import ActionGroup, BudgetRound, Person, ProposalStatus, db
 from services import catalog
 from services import proposals as lifecycle
 from services.access import require_certified, require_group_manager
-from services.commitments import (
-    THRESHOLD_STATUSES,
-    effective_threshold,
-    set_threshold_override,
-)
+from services.budget import effective_threshold
+from services.commitments import THRESHOLD_STATUSES, set_threshold_override
 from services.errors import DomainError
 from services.illustrations import missing_alt_count
 from services.workspace_access import acts_for_origin, can_edit, is_team, require_edit
