@@ -75,6 +75,12 @@ def register_views(app: Flask) -> None:
 
     for module in (queue, exchange):
         app.register_blueprint(module.bp)
+    from . import rounds
+
+    app.register_blueprint(rounds.bp)
+    from . import finance
+
+    app.register_blueprint(finance.bp)
     register_filters(app)
 
     @app.context_processor

@@ -8,10 +8,13 @@ from babel import support
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DateField,
     FieldList,
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -132,3 +135,55 @@ class ReasonForm(Form):
 
 class RestoreForm(Form):
     version = IntegerField(validators=[InputRequired()])
+
+
+# Budget rounds -------------------------------------------------------------------------------
+
+POLICY_CHOICES = [
+    wtforms.SelectChoice("manual", _l("Seuil fixe")),
+    wtforms.SelectChoice("scaled", _l("Seuil proportionnel au budget restant")),
+]
+
+
+class RoundForm(Form):
+    """A budget round's settings (finance team and admins). The dates are days in Paris:
+    commitments open at 00:00 on the first and close at the end of the last."""
+
+    name = StringField(
+        _l("Nom du budget participatif"),
+        validators=[
+            InputRequired(_l("Donnez un nom au budget participatif.")),
+            Length(max=160, message=_l("160 caractères au plus.")),
+        ],
+    )
+    total = StringField(
+        _l("Montant total (€)"),
+        validators=[InputRequired(_l("Indiquez le montant total du budget, en euros."))],
+    )
+    base_threshold = IntegerField(
+        _l("Seuil de base (nombre de groupes engagés)"),
+        validators=[InputRequired(), NumberRange(min=1, max=100000)],
+    )
+    policy = RadioField(_l("Règle de seuil"), choices=POLICY_CHOICES, validators=[InputRequired()])
+    opens_on = DateField(_l("Ouverture des engagements"), validators=[InputRequired()])
+    closes_on = DateField(_l("Dernier jour des engagements (inclus)"), validators=[InputRequired()])
+    make_current = BooleanField(_l("En faire le budget courant"))
+    reason = TextAreaField(
+        _l("Raison du changement"),
+        validators=[Optional(), Length(max=500, message=_l("500 caractères au plus."))],
+    )
+
+
+class SimulationForm(Form):
+    """The simulator's inputs, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    base = IntegerField(
+        _l("Seuil de base à simuler"),
+        validators=[InputRequired(), NumberRange(min=1, max=100000)],
+    )
+    policy = RadioField(
+        _l("Règle de seuil à simuler"), choices=POLICY_CHOICES, validators=[InputRequired()]
+    )
