@@ -13,7 +13,12 @@ The data keep the rules of DESIGN.md section 3: a proposal's counter equals its 
 commitments, one commitment per (group, proposal), only certified groups commit and only to
 published proposals, and the fundable transition is recorded exactly as
 services.commitments.record_fundable_if_reached would have recorded it, by replaying the
-commitments, withdrawals and threshold changes in time order. And those of the workspace:
+commitments, withdrawals and threshold changes in time order. The reservations follow the
+budget round's rules (section 3, « Reservations »), replayed the same way across each round:
+at a proposal's transition its active commitments reserve in commitment order while the
+remaining budget allows, a later commitment reserves at once if it can; the counters (the
+round's reserved_cents, a proposal's reserved_count and reserved_cents) are their sums. Two
+rounds: the current one, nearly exhausted, and last year's, closed. And those of the workspace:
 budget lines add up to the per-group budget, every save is a revision whose snapshot is the
 whole text (`services.proposals.ProposalText.snapshot`, the last one equal to the current
 text), the exchange alternates between the group and the animator who follows the proposal.
@@ -27,8 +32,9 @@ import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
@@ -53,6 +59,8 @@ from models import (
     ProposalMessage,
     ProposalRevision,
     ProposalStatus,
+    Reservation,
+    ThresholdPolicy,
     db,
     utcnow,
 )
@@ -60,16 +68,45 @@ from services import illustrations as illustration_service
 from services import images
 from services.errors import DomainError
 from services.illustrations import UploadedFile
+from services.money import format_paris
 from services.proposals import ProposalText, slugify
+from services.rounds import _describe as describe_round
 from services.tx import write_transaction
 
 SEED = 2027
 DEMO_PASSWORD = "demo-commun-2027"
 DEMO_DOMAIN = "demo.commun.fr"
-ROUND_NAME = "Budget participatif 2027"
-ROUND_TOTAL_CENTS = 25_000_000  # 250 000 €
-BASE_THRESHOLD = 15
 UNCERTIFIED_GROUPS = 20
+
+# The current round: created by the finance team with a base threshold of 20, lowered to 15
+# (audited, with its reason) before commitments opened some weeks ago; they close in a few
+# months. Manual policy: the demo's « near » proposal must become fundable with the demo
+# manager's two commitments, which a threshold rising as the budget shrinks would prevent
+# (scaled can be tried in the round page's simulator). Its total is not a constant: it is the
+# largest multiple of ROUND_TOTAL_STEP_CENTS with which replaying the commitments leaves the
+# budget nearly exhausted, exactly one fundable proposal having a few commitments « hors
+# budget participatif » (see `_current_round_total`).
+ROUND_NAME = "Budget participatif 2027"
+BASE_THRESHOLD = 15
+INITIAL_BASE_THRESHOLD = 20
+BASE_THRESHOLD_REASON = (
+    "Retour des groupes consultés avant l'ouverture : 20 groupes, c'est trop pour des actions "
+    "locales peu coûteuses. Seuil de base ramené à 15 groupes."
+)
+ROUND_CREATED_DAYS_AGO = 70
+BASE_THRESHOLD_CHANGED_DAYS_AGO = 57
+ROUND_OPENED_DAYS_AGO = 49
+ROUND_CLOSES_IN_DAYS = 130
+ROUND_TOTAL_STEP_CENTS = 50_000  # 500 €
+
+# The previous round: closed, not current, its fundable proposals and reservations kept.
+PREVIOUS_ROUND_NAME = "Budget participatif 2026"
+PREVIOUS_TOTAL_CENTS = 2_500_000  # 25 000 €
+PREVIOUS_BASE_THRESHOLD = 12
+PREVIOUS_CREATED_DAYS_AGO = 340
+PREVIOUS_OPENED_DAYS_AGO = 330
+PREVIOUS_CLOSED_DAYS_AGO = 75
+PARIS = ZoneInfo("Europe/Paris")
 
 # The accounts shown by `make run` and in the README, one per role.
 DEMO_ACCOUNTS = (
@@ -273,7 +310,8 @@ COMMITMENT_NOTES = (
 #   override: the threshold override, set by the animation team `override_after` commitments
 #   after publication (0 = at publication); days: days since publication;
 #   demo: which of the demo manager's groups committed ("referent", "manager");
-#   fundable: whether replaying all this must make it fundable (checked when loading).
+#   fundable: whether replaying all this must make it fundable (checked when loading);
+#   outside: how many of its latest commitments the current round's budget no longer covers.
 
 
 @dataclass(frozen=True)
@@ -287,6 +325,9 @@ class Plan:
     demo: tuple[str, ...] = ()
     fundable: bool = False
     near: bool = False
+    # The last commitments, after every other commitment to a fundable proposal of the round:
+    # the nearly exhausted budget no longer covers them (« hors budget participatif »).
+    outside: int = 0
 
 
 @dataclass(frozen=True)
@@ -541,11 +582,13 @@ PROPOSALS = (
         ),
         "",
         Plan(
-            active=27,
+            active=28,
             days=33,
             override=25,
             override_reason="Action plus coûteuse que la moyenne : seuil relevé à 25 groupes.",
+            demo=("manager",),
             fundable=True,
+            outside=3,
         ),
     ),
     Spec(
@@ -1010,6 +1053,99 @@ PROPOSALS = (
     ),
 )
 
+# The previous round's proposals: published a year ago, all fundable, their groups' budgets
+# reserved; the round is closed, so they accept no more commitments.
+PREVIOUS_PROPOSALS = (
+    Spec(
+        "Épicerie solidaire à prix coûtant",
+        C.alimentation,
+        S.published,
+        "Une épicerie ouverte deux après-midi par semaine, où les produits de base sont vendus "
+        "au prix d'achat, sans marge, grâce à des commandes groupées.",
+        "Les prix de l'alimentation ont grimpé bien plus vite que les salaires. Acheter en gros "
+        "et revendre sans marge fait baisser la facture de chaque foyer, et l'épicerie devient "
+        "un lieu où l'on parle de vie chère et de ce qu'on peut y faire ensemble.",
+        (
+            "Trouver un local prêté ou partagé, avec une pièce sèche pour le stock.",
+            "Choisir une trentaine de produits de base avec les premier·es client·es.",
+            "Passer une commande groupée par mois auprès d'un grossiste ou d'une coopérative.",
+            "Tenir l'épicerie à trois bénévoles par créneau, caisse et stock affichés.",
+            "Publier chaque mois la comparaison des prix avec la grande surface voisine.",
+        ),
+        (
+            "Étagères et caisses de rangement",
+            "Une balance homologuée",
+            "Un cahier de caisse et de stock",
+        ),
+        (
+            ("Premier stock de produits de base", 300),
+            ("Étagères et caisses", 120),
+            ("Balance homologuée", 60),
+            ("Affiches et tracts", 20),
+        ),
+        "Affichez les prix d'achat : la transparence fait venir et revenir.",
+        Plan(active=14, days=290, fundable=True),
+    ),
+    Spec(
+        "Université populaire du samedi",
+        C.education,
+        S.published,
+        "Un samedi par mois, une conférence suivie d'un débat, ouverte à toutes et tous, sur "
+        "un sujet choisi par les habitant·es : travail, santé, logement, histoire sociale.",
+        "Le savoir est une arme quand il se partage. Une université populaire donne la parole à "
+        "des chercheur·es, des syndicalistes et des habitant·es, et crée un rendez-vous régulier "
+        "qui fait grandir le groupe.",
+        (
+            "Constituer un petit comité qui choisit les thèmes avec le public.",
+            "Inviter des intervenant·es bénévoles et prévoir leur défraiement.",
+            "Réserver une salle de la maison de quartier ou de la médiathèque.",
+            "Annoncer chaque séance deux semaines avant, sur les marchés et en ligne.",
+            "Enregistrer les séances et les mettre à disposition des autres groupes.",
+        ),
+        (
+            "Un micro et une petite sono",
+            "Un vidéoprojecteur prêté",
+            "Des affiches pour chaque séance",
+        ),
+        (
+            ("Défraiement des intervenant·es", 100),
+            ("Affiches et tracts", 60),
+            ("Boissons et collation", 40),
+        ),
+        "Laissez au débat au moins autant de temps qu'à la conférence.",
+        Plan(active=22, days=280, fundable=True),
+    ),
+    Spec(
+        "Brigade contre les punaises de lit",
+        C.logement,
+        S.published,
+        "Une équipe de voisin·es formé·es qui aide les locataires à se débarrasser des punaises "
+        "de lit et à obtenir du bailleur le traitement de l'immeuble.",
+        "Les punaises de lit ruinent le sommeil et coûtent des centaines d'euros aux familles, "
+        "alors que le traitement incombe souvent au bailleur. Une brigade collective fait "
+        "respecter ce droit et prête le matériel.",
+        (
+            "Se former auprès d'une association de locataires ou d'un service d'hygiène.",
+            "Acheter un nettoyeur vapeur et des housses, prêtés aux locataires.",
+            "Recenser les logements touchés par cage d'escalier.",
+            "Écrire collectivement au bailleur pour exiger le traitement de tout l'immeuble.",
+            "Suivre chaque logement jusqu'à la fin de l'infestation.",
+        ),
+        (
+            "Nettoyeur vapeur haute température",
+            "Housses anti-punaises pour matelas",
+            "Modèles de courrier au bailleur",
+        ),
+        (
+            ("Nettoyeur vapeur", 250),
+            ("Housses de matelas", 150),
+            ("Impressions et courriers", 50),
+        ),
+        "Le courrier collectif au bailleur pèse bien plus que dix courriers isolés.",
+        Plan(active=17, days=265, fundable=True),
+    ),
+)
+
 STATUS_LABELS = {
     ProposalStatus.draft: ("brouillon", "brouillons"),
     ProposalStatus.submitted: ("soumise", "soumises"),
@@ -1021,7 +1157,7 @@ STATUS_LABELS = {
 
 
 def _spec(title: str) -> Spec:
-    return next(spec for spec in PROPOSALS if spec.title == title)
+    return next(spec for spec in (*PROPOSALS, *PREVIOUS_PROPOSALS) if spec.title == title)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1838,6 +1974,7 @@ def _audit(
     old: str = "",
     new: str = "",
     reason: str = "",
+    round_id: int | None = None,
 ) -> AuditEntry:
     # Every column given, so that the rows are inserted in one batch.
     return AuditEntry(
@@ -1847,10 +1984,89 @@ def _audit(
         group_id=group_id,
         proposal_id=proposal_id,
         person_id=None,
+        round_id=round_id,
         old_value=str(old),
         new_value=new,
         reason=reason,
     )
+
+
+def _paris_midnight(moment: datetime) -> datetime:
+    """The start of that day in Paris, in UTC: rounds open and close at midnight."""
+    local = moment.astimezone(PARIS)
+    return datetime(local.year, local.month, local.day, tzinfo=PARIS).astimezone(UTC)
+
+
+@dataclass
+class _Funding:
+    """A fundable proposal's part in the replay of its round's reservations."""
+
+    proposal: Proposal
+    fundable_at: datetime
+    # Its commitments active at the end, in commitment order (none was withdrawn after the
+    # transition: the demo's withdrawals all come before it).
+    commitments: list[Commitment]
+
+
+@dataclass
+class _Replay:
+    """What replaying a round's fundable transitions and later commitments reserved."""
+
+    # (funding, commitment, reserved_at), in the order the reservations were made.
+    reserved: list[tuple[_Funding, Commitment, datetime]]
+    reserved_cents: int
+    # Fundable proposal id -> its active commitments left without a reservation.
+    outside: dict[int, int]
+
+
+def _replay_reservations(total_cents: int, fundings: list[_Funding]) -> _Replay | None:
+    """Replay, in time order, what services.budget does with a manual-policy round: at a
+    proposal's fundable transition each of its active commitments reserves the per-group
+    budget, in commitment order, while the remaining budget allows; a later commitment
+    reserves at once if it can. None if a transition would find nothing remaining (the
+    proposal could not have become fundable)."""
+    events = []
+    for n, funding in enumerate(fundings):
+        before = [c for c in funding.commitments if c.committed_at < funding.fundable_at]
+        events.append((funding.fundable_at, n, funding, before, True))
+        events += [
+            (c.committed_at, n, funding, [c], False)
+            for c in funding.commitments
+            if c.committed_at > funding.fundable_at
+        ]
+    events.sort(key=lambda event: (event[0], event[1]))
+    reserved, reserved_cents = [], 0
+    for at, _n, funding, batch, transition in events:
+        amount = funding.proposal.per_group_budget_cents
+        if transition and total_cents - reserved_cents <= 0:
+            return None
+        for commitment in batch:
+            if amount > total_cents - reserved_cents:
+                break  # every commitment of a batch asks the same amount
+            reserved_cents += amount
+            reserved.append((funding, commitment, at))
+    counts: dict[int, int] = {}
+    for funding, _c, _at in reserved:
+        counts[funding.proposal.id] = counts.get(funding.proposal.id, 0) + 1
+    outside = {
+        f.proposal.id: len(f.commitments) - counts.get(f.proposal.id, 0)
+        for f in fundings
+        if len(f.commitments) > counts.get(f.proposal.id, 0)
+    }
+    return _Replay(reserved, reserved_cents, outside)
+
+
+def _current_round_total(fundings: list[_Funding], outside: dict[int, int]) -> tuple[int, _Replay]:
+    """The current round's total, and its replay: the largest multiple of
+    ROUND_TOTAL_STEP_CENTS that leaves something remaining while the budget covers every
+    commitment but the `outside` ones (proposal id -> how many of its latest)."""
+    demand = sum(f.proposal.per_group_budget_cents * len(f.commitments) for f in fundings)
+    step = ROUND_TOTAL_STEP_CENTS
+    for total in range(demand // step * step, 0, -step):
+        replay = _replay_reservations(total, fundings)
+        if replay is not None and replay.reserved_cents < total and replay.outside == outside:
+            return total, replay
+    raise RuntimeError(f"no total of the demo round leaves outside its budget just {outside}")
 
 
 def existing_demo(session) -> str | None:
@@ -1979,6 +2195,7 @@ class _Loader:
         self.emails = _Emails({email for _, _, email, _ in DEMO_ACCOUNTS})
         # What load() wrote, for undo(); what illustrate() is doing, for its error message.
         self.written: dict[str, list[int]] = {}
+        self.replays: dict[int, _Replay] = {}
         self.step: tuple[str, list[str]] = ("", [])
         self.to_illustrate: list[tuple[str, int, int, str]] = []
 
@@ -2062,11 +2279,31 @@ class _Loader:
                 animation=True,
             ),
         }
+        # The rounds: last year's, closed; this year's, current. Its total is set once the
+        # commitments are known (see _current_round_total).
+        previous_round = BudgetRound(
+            name=PREVIOUS_ROUND_NAME,
+            total_cents=PREVIOUS_TOTAL_CENTS,
+            base_threshold=PREVIOUS_BASE_THRESHOLD,
+            policy=ThresholdPolicy.manual,
+            opens_at=_paris_midnight(self.ago(days=PREVIOUS_OPENED_DAYS_AGO)),
+            closes_at=_paris_midnight(self.ago(days=PREVIOUS_CLOSED_DAYS_AGO)),
+            is_current=False,
+            reserved_cents=0,
+            version=0,
+            created_at=self.ago(days=PREVIOUS_CREATED_DAYS_AGO, hours=5),
+        )
         budget_round = BudgetRound(
             name=ROUND_NAME,
-            total_cents=ROUND_TOTAL_CENTS,
+            total_cents=0,
             base_threshold=BASE_THRESHOLD,
-            created_at=self.ago(days=70),
+            policy=ThresholdPolicy.manual,
+            opens_at=_paris_midnight(self.ago(days=ROUND_OPENED_DAYS_AGO)),
+            closes_at=_paris_midnight(self.ago(days=-ROUND_CLOSES_IN_DAYS)),
+            is_current=True,
+            reserved_cents=0,
+            version=0,
+            created_at=self.ago(days=ROUND_CREATED_DAYS_AGO, hours=3),
         )
         specs = _group_specs()
         demo_keys = {MANAGER_REFERENT_OF, MANAGER_MANAGER_OF, UNCERTIFIED_MANAGER_OF}
@@ -2084,6 +2321,7 @@ class _Loader:
                 name=name, commune=commune, departement=dep, certified_at=certified,
                 created_at=created,
             )  # fmt: skip
+        session.add(previous_round)
         session.add(budget_round)
         session.add_all(accounts.values())
         session.add(team["animation2"])
@@ -2153,6 +2391,7 @@ class _Loader:
             g for key, g in groups.items() if g.certified_at is not None and key not in demo_keys
         ]
         by_id = {g.id: g for g in groups.values()}
+        previous_specs = set(PREVIOUS_PROPOSALS)
         unknown = (set(STORIES) | set(PICTURES)) - {spec.title for spec in PROPOSALS}
         if unknown:
             raise RuntimeError(f"demo stories or pictures of unknown proposals: {unknown}")
@@ -2160,14 +2399,16 @@ class _Loader:
         # Beside each proposal: its timeline, its text at each revision, author and follower.
         lives: list[tuple[_Timeline, list[ProposalText], Person, Person | None]] = []
         slugs: set[str] = set()
-        for n, spec in enumerate(PROPOSALS):
+        for n, spec in enumerate((*PROPOSALS, *PREVIOUS_PROPOSALS)):
             slug = slugify(spec.title)
             if slug in slugs:
                 raise RuntimeError(f"two demo proposals have the slug {slug!r}")
             slugs.add(slug)
-            origin = demo_groups[spec.origin] if spec.origin else rng.choice(pool)
-            author = demo_manager if spec.origin else acting[origin.id][0]
             t = self.timeline(spec)
+            # Only a group certified by then proposes (last year's proposals are old).
+            proposers = [g for g in pool if g.certified_at < t.created]
+            origin = demo_groups[spec.origin] if spec.origin else rng.choice(proposers)
+            author = demo_manager if spec.origin else acting[origin.id][0]
             story = STORIES.get(spec.title)
             assignee = None
             if t.reviewed is not None:
@@ -2175,8 +2416,9 @@ class _Loader:
             texts = _versions(spec, story)
             text = texts[-1]
             edits = [at for at, event in t.events if isinstance(event, Edit)]
+            round_of = previous_round if spec in previous_specs else budget_round
             proposal = Proposal(
-                round_id=budget_round.id,
+                round_id=round_of.id,
                 title=text.title,
                 slug=slug,
                 summary=text.summary,
@@ -2256,13 +2498,21 @@ class _Loader:
 
         # Commitments of the published proposals, and their fundable transition.
         commitments = []
+        rounds = {r.id: r for r in (previous_round, budget_round)}
+        by_proposal: dict[int, list[Commitment]] = {}
         for (spec, proposal), (*_, assignee) in zip(proposals, lives, strict=True):
             if spec.plan is None:
                 continue
+            round_of = rounds[proposal.round_id]
+            # Groups certified before the publication (all of them, this year).
+            committers = [g for g in pool if g.certified_at < proposal.published_at]
             last_edit = proposal.updated_at
-            new, audit = self.commitments(spec.plan, proposal, demo_groups, pool, acting)
+            new, audit = self.commitments(
+                spec.plan, proposal, round_of, demo_groups, committers, acting
+            )
             proposal.updated_at = max(proposal.updated_at, last_edit)
             commitments += new
+            by_proposal[proposal.id] = new
             audits += [
                 _audit(
                     at,
@@ -2271,6 +2521,7 @@ class _Loader:
                     proposal_id=proposal.id,
                     new=str(value),
                     reason=reason,
+                    round_id=proposal.round_id,
                 )
                 for at, value, reason in audit
             ]
@@ -2278,6 +2529,94 @@ class _Loader:
         session.add_all(revisions)
         session.add_all(messages)
         session.add_all(commitments)
+        session.flush()
+
+        # The reservations, replayed round by round in time order, and the rounds' audit.
+        reservations, self.replays = [], {}
+        for round_of in (previous_round, budget_round):
+            fundings = [
+                _Funding(
+                    proposal,
+                    proposal.fundable_at,
+                    sorted(
+                        (
+                            c
+                            for c in by_proposal[proposal.id]
+                            if c.status == CommitmentStatus.active
+                        ),
+                        key=lambda c: (c.committed_at, c.id),
+                    ),
+                )
+                for _, proposal in proposals
+                if proposal.round_id == round_of.id and proposal.fundable_at is not None
+            ]
+            if round_of is budget_round:
+                outside = {
+                    p.id: spec.plan.outside
+                    for spec, p in proposals
+                    if spec.plan and spec.plan.outside
+                }
+                round_of.total_cents, replay = _current_round_total(fundings, outside)
+            else:
+                replay = _replay_reservations(round_of.total_cents, fundings)
+                if replay is None or replay.outside:
+                    raise RuntimeError("the previous demo round must reserve every commitment")
+            self.replays[round_of.id] = replay
+            for funding, commitment, at in replay.reserved:
+                proposal = funding.proposal
+                reservations.append(
+                    Reservation(
+                        round_id=round_of.id,
+                        proposal_id=proposal.id,
+                        commitment_id=commitment.id,
+                        group_id=commitment.group_id,
+                        amount_cents=proposal.per_group_budget_cents,
+                        reserved_at=at,
+                        released_at=None,
+                    )
+                )
+                proposal.reserved_count += 1
+                proposal.reserved_cents += proposal.per_group_budget_cents
+                proposal.live_version += 1
+            round_of.reserved_cents = replay.reserved_cents
+            # As the services count: one per reservation, one per transition.
+            round_of.version = len(replay.reserved) + len(fundings)
+        finance = accounts["finance"]
+        as_created = BudgetRound(
+            name=budget_round.name,
+            total_cents=budget_round.total_cents,
+            base_threshold=INITIAL_BASE_THRESHOLD,
+            policy=budget_round.policy,
+            opens_at=budget_round.opens_at,
+            closes_at=budget_round.closes_at,
+        )
+        audits += [
+            _audit(
+                previous_round.created_at,
+                finance,
+                "round.create",
+                new=describe_round(previous_round),
+                round_id=previous_round.id,
+            ),
+            _audit(
+                budget_round.created_at,
+                finance,
+                "round.create",
+                new=describe_round(as_created),
+                round_id=budget_round.id,
+            ),
+            _audit(
+                self.ago(days=BASE_THRESHOLD_CHANGED_DAYS_AGO, hours=6),
+                finance,
+                "round.base_threshold",
+                old=str(INITIAL_BASE_THRESHOLD),
+                new=str(BASE_THRESHOLD),
+                reason=BASE_THRESHOLD_REASON,
+                round_id=budget_round.id,
+            ),
+        ]
+        budget_round.version += 1  # the base threshold's change
+        session.add_all(reservations)
         session.add_all(audits)
         session.flush()
 
@@ -2292,12 +2631,20 @@ class _Loader:
         self.written = {
             "person": [p.id for p in [*accounts.values(), *people]],
             "group": [g.id for g in groups.values()],
-            "round": [budget_round.id],
+            "round": [previous_round.id, budget_round.id],
             "proposal": [p.id for _, p in proposals],
             "audit": [a.id for a in audits],
         }
         return self.summary(
-            groups, people, accounts, proposals, commitments, revisions, messages, team
+            groups,
+            people,
+            accounts,
+            proposals,
+            commitments,
+            revisions,
+            messages,
+            team,
+            (previous_round, budget_round),
         )
 
     def lifecycle_audits(self, spec, proposal, t: _Timeline, first: ProposalText, author, assignee):
@@ -2340,8 +2687,11 @@ class _Loader:
             )
         return rows
 
-    def commitments(self, plan: Plan, proposal: Proposal, demo_groups, pool, acting):
-        """The commitments of one published proposal and its fundable transition."""
+    def commitments(
+        self, plan: Plan, proposal: Proposal, budget_round: BudgetRound, demo_groups, pool, acting
+    ):
+        """The commitments of one published proposal and its fundable transition, all made
+        while its round accepted them (a closed round's, before its closing)."""
         rng = self.rng
         total = plan.active + plan.withdrawn
         committers: list[ActionGroup] = []
@@ -2356,11 +2706,24 @@ class _Loader:
             excluded = chosen_ids | {origin.id}
             rest += rng.sample([g for g in pool if g.id not in excluded], total - 1 - len(rest))
             rng.shuffle(rest)
+            if plan.outside:
+                # The demo manager's group is among the latest, left outside the budget.
+                rest.sort(key=lambda g: g.id in chosen_ids)
             committers = [origin, *rest]
         start = proposal.published_at + timedelta(hours=2)
-        span = (self.now - timedelta(hours=3) - start).total_seconds()
+        end = min(self.now, budget_round.closes_at)
+        if budget_round.is_current and plan.fundable:
+            # The latest commitments to a fundable proposal are those the budget no longer
+            # covers (the plan with `outside`): every other one comes a day before.
+            end -= timedelta(days=1)
+        span = (end - timedelta(hours=3) - start).total_seconds()
+        late = plan.outside
         # More commitments soon after publication, fewer later.
-        times = sorted(start + timedelta(seconds=span * rng.random() ** 1.5) for _ in committers)
+        times = sorted(
+            start + timedelta(seconds=span * rng.random() ** 1.5)
+            for _ in committers[: len(committers) - late]
+        )
+        times += sorted(self.ago(hours=rng.uniform(3, 20)) for _ in range(late))
         rows = []
         for group, at in zip(committers, times, strict=True):
             note = rng.choice(COMMITMENT_NOTES) if rng.random() < 0.4 else ""
@@ -2397,12 +2760,12 @@ class _Loader:
             withdrawn = {
                 i: min(
                     times[i] + timedelta(days=rng.uniform(0.5, 6)),
-                    self.now - timedelta(hours=1),
+                    end - timedelta(hours=1),
                 )
                 for i in rng.sample(candidates, plan.withdrawn)
             }
             events = commits + [(at, "withdraw", 1) for at in withdrawn.values()]
-            transition = _fundable_transition(events, BASE_THRESHOLD)
+            transition = _fundable_transition(events, budget_round.base_threshold)
             if transition is None or all(at < transition[0] for at in withdrawn.values()):
                 break
         else:
@@ -2418,7 +2781,9 @@ class _Loader:
             proposal.fundable_at = at + timedelta(milliseconds=rng.randint(2, 40))
             proposal.fundable_threshold = threshold
             proposal.fundable_count = count
-        threshold = plan.override or BASE_THRESHOLD
+        threshold = plan.override or budget_round.base_threshold
+        if not all(budget_round.accepts_commitments_at(at) for at in times):
+            raise RuntimeError(f"commitments to {proposal.title!r} outside its round's dates")
         if (transition is not None) != plan.fundable or (
             plan.near != (transition is None and threshold - plan.active <= 2)
         ):
@@ -2428,7 +2793,7 @@ class _Loader:
         return rows, overrides
 
     def summary(
-        self, groups, people, accounts, proposals, commitments, revisions, messages, team
+        self, groups, people, accounts, proposals, commitments, revisions, messages, team, rounds
     ) -> str:
         """What was loaded, illustrations included (the command fails if they cannot be)."""
         certified = sum(1 for g in groups.values() if g.certified_at is not None)
@@ -2451,9 +2816,28 @@ class _Loader:
         threshold = near.threshold_override or BASE_THRESHOLD
         manager = accounts["manager"].email
         waiting = by_status[S.submitted] + by_status[S.in_review]
+        previous, current = rounds
+
+        def euros(cents: int) -> str:
+            return _euros(cents, " ")
+
+        def fundable_in(budget_round: BudgetRound) -> int:
+            return sum(1 for _, p in proposals if p.round_id == budget_round.id and p.fundable_at)
+
+        replay = self.replays[current.id]
+        ((outside_id, outside),) = replay.outside.items()
+        short = next(p for _, p in proposals if p.id == outside_id)
+        overrides = sum(1 for _, p in proposals if p.threshold_override is not None)
         lines = [
-            f"- {ROUND_NAME} : {_euros(ROUND_TOTAL_CENTS, ' ')}, seuil de base "
-            f"{BASE_THRESHOLD} groupes ;",
+            f"- {current.name}, en cours (engagements du {format_paris(current.opens_at)} au "
+            f"{format_paris(current.closes_at)}) : {euros(current.total_cents)}, dont "
+            f"{euros(current.reserved_cents)} réservés pour {len(replay.reserved)} engagements "
+            f"sur {fundable_in(current)} actions finançables ; il reste "
+            f"{euros(current.remaining_cents)}. Seuil de base {current.base_threshold} groupes, "
+            "règle fixe ;",
+            f"- {previous.name}, clos le {format_paris(previous.closes_at)} : "
+            f"{euros(previous.total_cents)}, dont {euros(previous.reserved_cents)} réservés sur "
+            f"{fundable_in(previous)} actions finançables ;",
             f"- {len(groups)} groupes d'action dans {departements} départements "
             f"({certified} certifiés, {len(groups) - certified} en attente de certification) ;",
             f"- {len(people) + len(accounts)} personnes, dont {len(team)} dans l'équipe "
@@ -2470,6 +2854,12 @@ class _Loader:
             f"- « {near.title} » compte {near.commitment_count} groupes engagés sur "
             f"{threshold} : connectez-vous avec {manager} et engagez vos deux groupes, elle "
             "devient finançable sous vos yeux ;",
+            f"- « {short.title} » est finançable, mais le budget presque épuisé ne couvre plus "
+            f"{outside} de ses {short.commitment_count} groupes engagés : sa page les montre "
+            "hors budget participatif ;",
+            f"- {accounts['finance'].email} suit le budget participatif et son journal : "
+            f"création, seuil de base abaissé de {INITIAL_BASE_THRESHOLD} à {BASE_THRESHOLD} "
+            f"groupes, seuils propres de {overrides} propositions ;",
             f"- le même compte retrouve sur la page de son groupe {MANAGER_REFERENT_OF[0]} "
             f"{MANAGER_REFERENT_OF[1]} un brouillon, une proposition soumise et une en revue, "
             "avec des messages non lus de l'équipe d'animation ;",
@@ -2529,6 +2919,7 @@ class _Loader:
                     (ProposalMessage.proposal_id, proposals),
                     (ProposalRevision.proposal_id, proposals),
                     (BudgetLine.proposal_id, proposals),
+                    (Reservation.proposal_id, proposals),
                     (Commitment.proposal_id, proposals),
                     (AuditEntry.id, ids["audit"]),
                     (Proposal.id, proposals),

@@ -7,6 +7,16 @@ people and memberships. A "bench manager" manages a pool of certified groups tha
 commitment at all, so that every (pool group, proposal) pair can be committed exactly once by
 the commit scenario.
 
+The round is the current one, open for commitments (opened before the first publication,
+closing in three months), with the manual threshold policy. Its reservations are replayed in
+time order as services.budget makes them: at a proposal's fundable transition its commitments
+reserve in commitment order while the remaining budget allows, a later commitment reserves at
+once if it can. The total covers every commitment to a fundable proposal, rounded up to the
+next million euros: what remains lets the commit scenario's first commitments to fundable
+proposals reserve, and the later ones find the budget exhausted. The counters (the round's
+reserved_cents, each proposal's reserved_count and reserved_cents) are the reservations' sums,
+checked after the inserts.
+
 The schema is dropped and rebuilt with the migrations (`flask db upgrade`). Usage:
 
     .venv/bin/python -m bench.generate --url sqlite:///bench/data/bench.sqlite3
@@ -37,12 +47,17 @@ from models import (
     Person,
     Proposal,
     ProposalStatus,
+    Reservation,
+    ThresholdPolicy,
     fold_text,
 )
 
 MANAGER_EMAIL = "gestion.bench@commun.example"
 MANAGER_PASSWORD = "banc-d-essai-national-2026"
 BATCH = 5_000
+ROUND_ID = 1
+# The total is rounded up to the next million euros (in cents).
+TOTAL_STEP_CENTS = 100_000_000
 
 _COMMUNES = (
     "Paris 75; Marseille 13; Lyon 69; Toulouse 31; Nice 06; Nantes 44; Montpellier 34; "
@@ -123,6 +138,8 @@ class BenchData:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     fundable: int = 0
+    total_cents: int = 0
+    reserved_cents: int = 0
 
 
 def _slugify(text_: str) -> str:
@@ -201,8 +218,10 @@ def generate(
     log(
         f"  data: {data.counts['action_group']:,} groups, {data.counts['proposal']:,} proposals "
         f"({data.fundable} fundable), {data.counts['commitment']:,} commitments, "
-        f"{data.counts['person']:,} people, {data.counts['membership']:,} memberships "
-        f"in {data.seconds:.1f} s (schema {schema_s:.1f} s)"
+        f"{data.counts['reservation']:,} reservations ({data.reserved_cents // 100:,} € of "
+        f"{data.total_cents // 100:,} €), {data.counts['person']:,} people, "
+        f"{data.counts['membership']:,} memberships in {data.seconds:.1f} s "
+        f"(schema {schema_s:.1f} s)"
     )
     return data
 
@@ -333,7 +352,7 @@ def _fill(engine, *, groups, proposals, commitments, base_threshold, pool, seed)
         proposal_rows.append(
             dict(
                 id=pid_,
-                round_id=1,
+                round_id=ROUND_ID,
                 title=title,
                 slug=slug,
                 summary=summary,
@@ -347,6 +366,8 @@ def _fill(engine, *, groups, proposals, commitments, base_threshold, pool, seed)
                 fundable_at=fundable_at,
                 fundable_threshold=threshold if fundable_at else None,
                 fundable_count=threshold if fundable_at else None,
+                reserved_count=0,
+                reserved_cents=0,
                 search_text=fold_text(f"{title}\n{summary}"),
                 published_at=published,
                 created_at=published - timedelta(days=3),
@@ -354,24 +375,30 @@ def _fill(engine, *, groups, proposals, commitments, base_threshold, pool, seed)
             )
         )
 
+    round_row = dict(
+        id=ROUND_ID,
+        name="Budget participatif national 2026",
+        total_cents=0,
+        base_threshold=base_threshold,
+        policy=ThresholdPolicy.manual,
+        # Open before the first publication (at most 90 days ago), closing in three months.
+        opens_at=now - timedelta(days=100),
+        closes_at=now + timedelta(days=90),
+        is_current=True,
+        reserved_cents=0,
+        version=0,
+        created_at=now - timedelta(days=120),
+    )
+    reservation_rows = _reservations(round_row, proposal_rows, commitment_rows)
+
     tables = [
-        (
-            BudgetRound.__table__,
-            [
-                dict(
-                    id=1,
-                    name="Budget participatif national 2026",
-                    total_cents=250_000_000,
-                    base_threshold=base_threshold,
-                    created_at=now - timedelta(days=120),
-                )
-            ],
-        ),
+        (BudgetRound.__table__, [round_row]),
         (ActionGroup.__table__, group_rows),
         (Person.__table__, person_rows),
         (Membership.__table__, membership_rows),
         (Proposal.__table__, proposal_rows),
         (Commitment.__table__, commitment_rows),
+        (Reservation.__table__, reservation_rows),
     ]
     with engine.begin() as conn:
         for table, rows in tables:
@@ -401,6 +428,7 @@ def _fill(engine, *, groups, proposals, commitments, base_threshold, pool, seed)
         )
         if drift:
             raise RuntimeError(f"{drift} proposals whose count differs from their rows")
+        _check_reservations(conn)
     # Fresh statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would give.
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -418,7 +446,103 @@ def _fill(engine, *, groups, proposals, commitments, base_threshold, pool, seed)
         slugs=slugs,
         counts={table.name: len(rows) for table, rows in tables},
         fundable=fundable,
+        total_cents=round_row["total_cents"],
+        reserved_cents=round_row["reserved_cents"],
     )
+
+
+def _reservations(round_row: dict, proposal_rows: list[dict], commitment_rows: list[dict]):
+    """The reservations of the fundable proposals, replayed in time order (see the module's
+    docstring); sets the round's total and the counters of the round and the proposals."""
+    by_proposal: dict[int, list[dict]] = {}
+    for row in commitment_rows:  # in commitment order within each proposal
+        by_proposal.setdefault(row["proposal_id"], []).append(row)
+    events, demand, fundable = [], 0, 0
+    for proposal in proposal_rows:
+        if proposal["fundable_at"] is None:
+            continue
+        fundable += 1
+        rows = by_proposal[proposal["id"]]
+        demand += proposal["per_group_budget_cents"] * len(rows)
+        # The transition: the commitments active when the count reached the threshold.
+        crossed = proposal["fundable_count"]
+        events.append((proposal["fundable_at"], 0, proposal, rows[:crossed]))
+        events += [(row["committed_at"], 1, proposal, [row]) for row in rows[crossed:]]
+    events.sort(key=lambda event: (event[0], event[1], event[2]["id"]))
+    total = (demand // TOTAL_STEP_CENTS + 1) * TOTAL_STEP_CENTS
+    reserved, reservations = 0, []
+    for at, _kind, proposal, batch in events:
+        amount = proposal["per_group_budget_cents"]
+        for row in batch:
+            if amount > total - reserved:
+                break
+            reserved += amount
+            proposal["reserved_count"] += 1
+            proposal["reserved_cents"] += amount
+            reservations.append(
+                dict(
+                    id=len(reservations) + 1,
+                    round_id=round_row["id"],
+                    proposal_id=proposal["id"],
+                    commitment_id=row["id"],
+                    group_id=row["group_id"],
+                    amount_cents=amount,
+                    reserved_at=at,
+                    released_at=None,
+                )
+            )
+    round_row["total_cents"] = total
+    round_row["reserved_cents"] = reserved
+    # As the services count: one per reservation, one per fundable transition.
+    round_row["version"] = len(reservations) + fundable
+    return reservations
+
+
+def _check_reservations(conn) -> None:
+    """Σ reservations = the round's reserved_cents ≤ its total; each proposal's counters equal
+    its reservations; one per commitment, of an active commitment to a fundable proposal."""
+    budget_round = conn.execute(select(BudgetRound.__table__)).one()
+    reserved = conn.scalar(select(func.coalesce(func.sum(Reservation.amount_cents), 0)))
+    if not reserved == budget_round.reserved_cents <= budget_round.total_cents:
+        raise RuntimeError(
+            f"reservations {reserved} ≠ the round's reserved_cents "
+            f"{budget_round.reserved_cents} or above its total {budget_round.total_cents}"
+        )
+    of_proposal = Reservation.proposal_id == Proposal.id
+    count = select(func.count()).where(of_proposal).scalar_subquery()
+    cents = select(func.coalesce(func.sum(Reservation.amount_cents), 0)).where(of_proposal)
+    drift = conn.scalar(
+        select(func.count())
+        .select_from(Proposal.__table__)
+        .where(
+            (Proposal.reserved_count != count)
+            | (Proposal.reserved_cents != cents.scalar_subquery())
+            | ((Proposal.reserved_count > 0) & Proposal.fundable_at.is_(None))
+        )
+    )
+    if drift:
+        raise RuntimeError(f"{drift} proposals whose reservation counters differ from their rows")
+    wrong = conn.scalar(
+        select(func.count())
+        .select_from(Reservation.__table__)
+        .join(Commitment.__table__, Commitment.id == Reservation.commitment_id)
+        .where(
+            (Commitment.status != CommitmentStatus.active)
+            | (Commitment.proposal_id != Reservation.proposal_id)
+            | (Commitment.group_id != Reservation.group_id)
+            | (Reservation.reserved_at < Commitment.committed_at)
+        )
+    )
+    doubles = conn.scalar(
+        select(func.count()).select_from(
+            select(Reservation.commitment_id)
+            .group_by(Reservation.commitment_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+    )
+    if wrong or doubles:
+        raise RuntimeError(f"{wrong} reservations off their commitment, {doubles} doubles")
 
 
 def main(argv=None) -> None:

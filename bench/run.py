@@ -407,9 +407,10 @@ def stale(url: str, rng: random.Random) -> str:
     tokens_part, amp, rest = query.partition("&")
     tokens = tokens_part.split("-")
     i = rng.randrange(len(tokens))
-    pid, count, threshold, fundable, version = tokens[i].split(".")
+    # id.count.threshold.phase.version: only the count changes.
+    pid, count, *rest = tokens[i].split(".")
     count = str(int(count) + 1 if count == "0" else int(count) - 1)
-    tokens[i] = ".".join((pid, count, threshold, fundable, version))
+    tokens[i] = ".".join((pid, count, *rest))
     return f"{base}?s={'-'.join(tokens)}{amp}{rest}"
 
 
@@ -527,7 +528,8 @@ def build_commit_scenario(port: int, data: BenchData) -> Scenario:
 
 
 def check_integrity(url: str, generated: int, committed: int) -> tuple[bool, str]:
-    """After the commit scenario: counts equal active rows; new rows = answers 303."""
+    """After the commit scenario: counts equal active rows; new rows = answers 303; the
+    reservations add up to the round's and the proposals' counters, within the total."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -542,13 +544,32 @@ def check_integrity(url: str, generated: int, committed: int) -> tuple[bool, str
                     "AND c.status = 'active')"
                 )
             )
+            # Rounds whose reserved_cents is not the sum of their active reservations or
+            # exceeds their total; proposals whose counters differ from their reservations.
+            budget = conn.scalar(
+                text(
+                    "SELECT count(*) FROM budget_round r WHERE r.reserved_cents > r.total_cents "
+                    "OR r.reserved_cents != (SELECT coalesce(sum(v.amount_cents), 0) "
+                    "FROM reservation v WHERE v.round_id = r.id AND v.released_at IS NULL)"
+                )
+            )
+            budget += conn.scalar(
+                text(
+                    "SELECT count(*) FROM proposal p WHERE p.reserved_count != "
+                    "(SELECT count(*) FROM reservation v WHERE v.proposal_id = p.id "
+                    "AND v.released_at IS NULL) OR p.reserved_cents != "
+                    "(SELECT coalesce(sum(v.amount_cents), 0) FROM reservation v "
+                    "WHERE v.proposal_id = p.id AND v.released_at IS NULL)"
+                )
+            )
     finally:
         engine.dispose()
-    ok = drift == 0 and rows == total and rows - generated == committed
+    ok = drift == 0 and budget == 0 and rows == total and rows - generated == committed
     return ok, (
         f"after the commit scenario: {rows:,} active commitments, sum of counts {total:,}, "
         f"{drift} proposals whose count differs from their rows, {rows - generated:,} new rows "
-        f"for {committed:,} answers 303 → {'consistent' if ok else 'INCONSISTENT'}"
+        f"for {committed:,} answers 303, {budget} reservation counters off their rows "
+        f"→ {'consistent' if ok else 'INCONSISTENT'}"
     )
 
 

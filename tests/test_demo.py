@@ -1,6 +1,8 @@
 """`flask demo`: a realistic French data set that keeps the rules of DESIGN.md §3, loaded once."""
 
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -12,13 +14,17 @@ import pytest
 from flask import current_app
 from markupsafe import escape
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from demo_data import (
     BASE_THRESHOLD,
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
+    INITIAL_BASE_THRESHOLD,
+    MANAGER_MANAGER_OF,
     MANAGER_REFERENT_OF,
+    PREVIOUS_BASE_THRESHOLD,
+    PREVIOUS_ROUND_NAME,
     ROUND_NAME,
     existing_demo,
 )
@@ -38,12 +44,16 @@ from models import (
     ProposalMessage,
     ProposalRevision,
     ProposalStatus,
+    Reservation,
+    ThresholdPolicy,
     db,
     utcnow,
 )
 from services import catalog, images
 from services.access import managed_groups
-from services.commitments import commit_group, effective_threshold
+from services.budget import effective_threshold
+from services.commitments import commit_group
+from services.errors import Conflict
 from services.exchange import unread_counts
 from services.groups import clean_departement
 from services.proposals import ProposalText, check_text, group_proposals, text_of
@@ -65,6 +75,7 @@ TABLES = (
     MessageRead,
     Illustration,
     Commitment,
+    Reservation,
     AuditEntry,
 )
 S = ProposalStatus
@@ -173,6 +184,22 @@ def published() -> list[Proposal]:
     return list(db.session.scalars(statement.order_by(Proposal.id)))
 
 
+def rounds() -> tuple[BudgetRound, BudgetRound]:
+    """(last year's round, the current one): the demo has these two."""
+    (current,) = db.session.scalars(select(BudgetRound).where(BudgetRound.is_current)).all()
+    (previous,) = db.session.scalars(select(BudgetRound).where(~BudgetRound.is_current)).all()
+    return previous, current
+
+
+def active_reservations(**where) -> list[Reservation]:
+    statement = select(Reservation).where(Reservation.released_at.is_(None)).filter_by(**where)
+    return list(db.session.scalars(statement.order_by(Reservation.id)))
+
+
+def commitment_order(c: Commitment) -> tuple:
+    return (c.committed_at, c.id)
+
+
 def test_demo_loads_in_well_under_ten_seconds_and_prints_the_accounts(demo):
     output, elapsed = demo
     assert elapsed < 10, f"flask demo took {elapsed:.1f} s"
@@ -204,21 +231,24 @@ def test_demo_counts_are_those_of_a_realistic_movement(demo):
     ]:
         assert (commune, dep) in where
 
-    (round_,) = db.session.scalars(select(BudgetRound)).all()
-    assert round_.name == ROUND_NAME
-    assert round_.base_threshold == BASE_THRESHOLD == 15
-    assert round_.total_cents == 25_000_000
+    previous, current = rounds()
+    assert current.name == ROUND_NAME and previous.name == PREVIOUS_ROUND_NAME
+    assert current.base_threshold == BASE_THRESHOLD == 15
+    assert previous.base_threshold == PREVIOUS_BASE_THRESHOLD
 
     proposals = list(db.session.scalars(select(Proposal)))
-    assert 20 <= len(proposals) <= 30
+    assert 20 <= len(proposals) <= 35
     statuses = Counter(p.status for p in proposals)
     assert set(statuses) == set(ProposalStatus)
     assert statuses[ProposalStatus.published] > len(proposals) / 2
     for p in proposals:
         assert 15_000 <= p.per_group_budget_cents <= 250_000
-        assert p.round_id == round_.id
+        assert p.round_id in (previous.id, current.id)
         assert p.summary and len(p.summary) <= 500
         assert (p.published_at is not None) == (p.status == ProposalStatus.published)
+    # Most of them belong to the current round; last year's are a few published ones.
+    older = [p for p in proposals if p.round_id == previous.id]
+    assert 2 <= len(older) <= 5 and all(p.status == S.published for p in older)
 
 
 def test_every_proposal_has_its_how_to_and_budget_lines_adding_up_to_its_budget(demo):
@@ -487,7 +517,7 @@ def test_withdrawn_commitments_are_kept_but_not_counted(demo):
 
 
 def test_fundable_transition_is_recorded_as_the_service_records_it(demo):
-    round_ = db.session.scalars(select(BudgetRound)).one()
+    by_id = {r.id: r for r in rounds()}
     proposals = published()
     fundable = [p for p in proposals if p.is_fundable]
     assert 4 <= len(fundable) <= len(proposals) - 4
@@ -496,13 +526,14 @@ def test_fundable_transition_is_recorded_as_the_service_records_it(demo):
     overrides = [p for p in proposals if p.threshold_override is not None]
     assert 2 <= len(overrides) <= 6
     for p in proposals:
+        round_ = by_id[p.round_id]
         threshold = effective_threshold(p, round_)
         if not p.is_fundable:
             assert p.fundable_threshold is None and p.fundable_count is None
             assert p.commitment_count < threshold, p.title
             continue
         assert p.fundable_count >= p.fundable_threshold
-        assert p.fundable_threshold in (BASE_THRESHOLD, p.threshold_override)
+        assert p.fundable_threshold in (round_.base_threshold, p.threshold_override)
         assert p.commitment_count >= threshold
         # The count recorded is the number of commitments active at that moment.
         rows = db.session.scalars(select(Commitment).where(Commitment.proposal_id == p.id))
@@ -524,10 +555,216 @@ def test_fundable_transition_is_recorded_as_the_service_records_it(demo):
     assert audited == {p.id: str(p.threshold_override) for p in overrides}
 
 
-def test_budgets_of_every_engagement_fit_the_round(demo):
-    round_ = db.session.scalars(select(BudgetRound)).one()
-    reserved = sum(p.per_group_budget_cents * p.commitment_count for p in published())
-    assert reserved <= round_.total_cents
+def test_the_current_round_is_open_since_some_weeks_and_last_years_is_closed(demo):
+    assert db.session.scalar(select(func.count()).select_from(BudgetRound)) == 2
+    previous, current = rounds()
+    now = utcnow()
+    # Open for some weeks, closing in a few months; the manual policy (see demo_data).
+    assert current.policy == ThresholdPolicy.manual
+    assert current.accepts_commitments_at(now)
+    assert timedelta(weeks=4) <= now - current.opens_at <= timedelta(weeks=10)
+    assert timedelta(days=60) <= current.closes_at - now <= timedelta(days=200)
+    # Last year's: closed before this one opened, not current, its figures kept.
+    assert not previous.is_current and not previous.accepts_commitments_at(now)
+    assert previous.opens_at < previous.closes_at <= current.opens_at < now
+    assert previous.created_at < previous.opens_at and current.created_at < current.opens_at
+    assert 0 < previous.reserved_cents < previous.total_cents
+    older = [p for p in published() if p.round_id == previous.id]
+    assert len(older) >= 3 and all(p.is_fundable and p.reserved_count for p in older)
+    for p in db.session.scalars(select(Proposal)):
+        round_ = current if p.round_id == current.id else previous
+        assert round_.created_at < p.created_at, p.title
+        if p.published_at is not None:
+            assert p.published_at < round_.closes_at
+    # Every commitment was made while its round accepted it.
+    for c in db.session.scalars(select(Commitment)):
+        p = db.session.get(Proposal, c.proposal_id)
+        round_ = current if p.round_id == current.id else previous
+        assert round_.accepts_commitments_at(c.committed_at), p.title
+
+
+def test_reservations_add_up_to_the_counters_of_their_round_and_proposal(demo):
+    proposals = {p.id: p for p in all_proposals()}
+    for round_ in rounds():
+        reservations = active_reservations(round_id=round_.id)
+        assert reservations
+        assert sum(r.amount_cents for r in reservations) == round_.reserved_cents
+        assert round_.reserved_cents <= round_.total_cents
+        assert round_.version >= len(reservations)
+        for r in reservations:
+            assert proposals[r.proposal_id].round_id == round_.id
+    # Nothing was released: the demo's withdrawals all came before the transitions.
+    assert db.session.scalar(select(func.count()).where(Reservation.released_at.is_not(None))) == 0
+    by_proposal: dict[int, list[Reservation]] = {}
+    for r in active_reservations():
+        by_proposal.setdefault(r.proposal_id, []).append(r)
+    for p in proposals.values():
+        mine = by_proposal.get(p.id, [])
+        assert p.reserved_count == len(mine), p.title
+        assert p.reserved_cents == sum(r.amount_cents for r in mine), p.title
+        # Only fundable proposals reserve, never more than their active commitments.
+        assert not mine or p.is_fundable, p.title
+        assert p.reserved_count <= p.commitment_count
+    # A reservation per commitment at most, for an active commitment of its proposal.
+    reserved = Counter(r.commitment_id for r in active_reservations())
+    assert max(reserved.values()) == 1
+    for r in active_reservations():
+        c = db.session.get(Commitment, r.commitment_id)
+        p = proposals[r.proposal_id]
+        assert c.is_active and c.proposal_id == p.id and c.group_id == r.group_id
+        assert r.amount_cents == p.per_group_budget_cents
+        assert r.reserved_at >= max(c.committed_at, p.fundable_at)
+        assert r.reserved_at <= utcnow()
+
+
+def test_reservations_follow_commitment_order_on_each_proposal(demo):
+    reserved_ids = {r.commitment_id for r in active_reservations()}
+    outside_seen = 0
+    for p in published():
+        if not p.is_fundable:
+            continue
+        active = sorted(
+            db.session.scalars(
+                select(Commitment).where(
+                    Commitment.proposal_id == p.id, Commitment.status == CommitmentStatus.active
+                )
+            ),
+            key=commitment_order,
+        )
+        reserved = [c for c in active if c.id in reserved_ids]
+        outside = [c for c in active if c.id not in reserved_ids]
+        # No commitment « hors budget » is older than a reserved one: the reserved come first.
+        assert active == reserved + outside, p.title
+        outside_seen += len(outside)
+    assert outside_seen
+
+
+def test_replaying_the_commitments_in_time_order_gives_the_same_reservations(demo):
+    """An independent replay of DESIGN.md § Reservations over each round: at a proposal's
+    transition its active commitments reserve in order while the remaining budget allows; a
+    later commitment reserves at once if it can."""
+    for round_ in rounds():
+        events = []
+        for p in published():
+            if p.round_id != round_.id or not p.is_fundable:
+                continue
+            active = sorted(
+                db.session.scalars(
+                    select(Commitment).where(
+                        Commitment.proposal_id == p.id,
+                        Commitment.status == CommitmentStatus.active,
+                    )
+                ),
+                key=commitment_order,
+            )
+            batch = [c for c in active if c.committed_at < p.fundable_at]
+            events.append((p.fundable_at, p, batch, True))
+            events += [(c.committed_at, p, [c], False) for c in active if c not in batch]
+        remaining, expected = round_.total_cents, {}
+        for at, p, batch, transition in sorted(events, key=lambda e: e[0]):
+            assert remaining > 0 or not transition, "fundable with nothing remaining"
+            for c in batch:
+                if p.per_group_budget_cents > remaining:
+                    break
+                remaining -= p.per_group_budget_cents
+                expected[c.id] = at
+        actual = {r.commitment_id: r.reserved_at for r in active_reservations(round_id=round_.id)}
+        assert actual == expected, round_.name
+        assert remaining == round_.remaining_cents
+
+
+def test_the_current_round_is_nearly_exhausted_and_one_proposal_is_partly_outside(demo):
+    previous, current = rounds()
+    states = catalog.all_live_states()
+    fundable = [p for p in published() if p.is_fundable and p.round_id == current.id]
+    assert len(fundable) >= 5
+    short = [p for p in fundable if states[p.id].outside_budget]
+    # One fundable proposal has a few commitments « hors budget participatif »; every other
+    # fundable one is fully reserved.
+    assert len(short) == 1
+    (p,) = short
+    assert 2 <= states[p.id].outside_budget == p.commitment_count - p.reserved_count <= 5
+    assert all(q.reserved_count == q.commitment_count for q in fundable if q is not p)
+    # Nearly exhausted: something remains, less than that proposal's budget for one group.
+    assert 0 < current.remaining_cents < p.per_group_budget_cents
+    assert current.remaining_cents <= current.total_cents // 50
+    assert not states[p.id].exhausted
+    # The demo manager's group is among those left outside: its page says so.
+    manager_group = db.session.scalars(
+        select(ActionGroup).where(
+            ActionGroup.name == "Groupe d'action " + " ".join(MANAGER_MANAGER_OF)
+        )
+    ).one()
+    commitment = db.session.scalars(
+        select(Commitment).where(
+            Commitment.proposal_id == p.id, Commitment.group_id == manager_group.id
+        )
+    ).one()
+    assert commitment.is_active and not active_reservations(commitment_id=commitment.id)
+    # Last year's round covered every commitment.
+    assert all(states[q.id].outside_budget == 0 for q in published() if q.round_id == previous.id)
+
+
+def test_the_reservations_have_weeks_of_history_for_the_chart(demo):
+    _, current = rounds()
+    moments = sorted(r.reserved_at for r in active_reservations(round_id=current.id))
+    assert moments[-1] - moments[0] >= timedelta(weeks=3)
+    assert len({m.date() for m in moments}) >= 10
+    # Several fundable transitions, each a step of the chart.
+    steps = Counter(moments)
+    assert sum(1 for n in steps.values() if n >= 10) >= 4
+
+
+def test_the_rounds_audit_log_has_their_creation_a_threshold_change_and_overrides(demo):
+    previous, current = rounds()
+    finance = account("finance")
+
+    def log(round_):
+        statement = select(AuditEntry).where(AuditEntry.round_id == round_.id)
+        return list(db.session.scalars(statement.order_by(AuditEntry.at)))
+
+    entries = log(current)
+    actions = Counter(e.action for e in entries)
+    assert actions["round.create"] == 1 and actions["round.base_threshold"] == 1
+    created = entries[0]
+    assert created.action == "round.create" and created.actor_id == finance.id
+    assert created.at == current.created_at and ROUND_NAME in created.new_value
+    assert f"seuil de base {INITIAL_BASE_THRESHOLD}" in created.new_value
+    (change,) = [e for e in entries if e.action == "round.base_threshold"]
+    assert change.actor_id == finance.id and len(change.reason) >= 20
+    assert (change.old_value, change.new_value) == (str(INITIAL_BASE_THRESHOLD), "15")
+    assert current.created_at < change.at < current.opens_at
+    overrides = [e for e in entries if e.action == "proposal.threshold_override"]
+    assert len(overrides) == actions["proposal.threshold_override"] >= 2
+    for e in overrides:
+        p = db.session.get(Proposal, e.proposal_id)
+        assert p.round_id == current.id and e.new_value == str(p.threshold_override)
+        assert is_team(db.session.get(Person, e.actor_id)) and e.reason
+    # Every override of the demo belongs to its proposal's round.
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "proposal.threshold_override", AuditEntry.round_id.is_(None)
+            )
+        )
+        == 0
+    )
+    (created,) = log(previous)
+    assert created.action == "round.create" and created.actor_id == finance.id
+    assert PREVIOUS_ROUND_NAME in created.new_value
+
+
+def test_a_closed_round_refuses_commitments(demo):
+    previous, _ = rounds()
+    p = next(p for p in published() if p.round_id == previous.id)
+    manager = account("manager")
+    before = (p.commitment_count, p.reserved_count, previous.reserved_cents)
+    for group in managed_groups(manager):
+        with pytest.raises(Conflict, match="est clos depuis le"):
+            commit_group(manager, group.id, p.id)
+    db.session.expire_all()
+    p, previous = db.session.get(Proposal, p.id), db.session.get(BudgetRound, previous.id)
+    assert (p.commitment_count, p.reserved_count, previous.reserved_cents) == before
 
 
 def test_timestamps_are_aware_utc_and_in_the_past(demo):
@@ -542,6 +779,10 @@ def test_timestamps_are_aware_utc_and_in_the_past(demo):
         values += list(db.session.scalars(select(model.created_at)))
     for g in db.session.scalars(select(ActionGroup)):
         values += [g.created_at, g.certified_at]
+    for r in db.session.scalars(select(BudgetRound)):
+        values += [r.created_at, r.opens_at]
+    values += list(db.session.scalars(select(Reservation.reserved_at)))
+    values += list(db.session.scalars(select(AuditEntry.at)))
     values = [v for v in values if v is not None]
     assert all(v.tzinfo is not None and v.utcoffset() == timedelta(0) for v in values)
     assert all(v <= now for v in values)
@@ -597,7 +838,7 @@ def test_every_account_shares_the_one_demo_password_hash(demo):
 
 def test_exactly_one_proposal_is_within_two_commitments_of_its_threshold(fresh_demo):
     output, _ = fresh_demo
-    round_ = db.session.scalars(select(BudgetRound)).one()
+    _, round_ = rounds()
     near = [
         p
         for p in published()
@@ -613,6 +854,22 @@ def test_exactly_one_proposal_is_within_two_commitments_of_its_threshold(fresh_d
     p = db.session.get(Proposal, near[0].id)
     assert p.is_fundable
     assert p.fundable_count == p.fundable_threshold == effective_threshold(p, round_)
+    # It reserved what the nearly exhausted round still allowed, in commitment order.
+    round_ = db.session.get(BudgetRound, round_.id)
+    reserved = active_reservations(proposal_id=p.id)
+    assert p.reserved_count == len(reserved) < p.commitment_count
+    assert round_.remaining_cents < p.per_group_budget_cents
+    in_round = active_reservations(round_id=round_.id)
+    assert sum(r.amount_cents for r in in_round) == round_.reserved_cents <= round_.total_cents
+    first = sorted(
+        db.session.scalars(
+            select(Commitment).where(
+                Commitment.proposal_id == p.id, Commitment.status == CommitmentStatus.active
+            )
+        ),
+        key=commitment_order,
+    )[: len(reserved)]
+    assert {r.commitment_id for r in reserved} == {c.id for c in first}
 
 
 def demo_group() -> ActionGroup:
@@ -654,14 +911,32 @@ def commitment_rows() -> list[tuple]:
     ).all()
 
 
+def reservation_rows() -> list[tuple]:
+    return db.session.execute(
+        select(BudgetRound.name, ActionGroup.name, Proposal.slug, Reservation.amount_cents)
+        .join(BudgetRound, BudgetRound.id == Reservation.round_id)
+        .join(ActionGroup, ActionGroup.id == Reservation.group_id)
+        .join(Proposal, Proposal.id == Reservation.proposal_id)
+        .order_by(Reservation.id)
+    ).all()
+
+
+def round_figures() -> list[tuple]:
+    return db.session.execute(
+        select(BudgetRound.name, BudgetRound.total_cents, BudgetRound.reserved_cents).order_by(
+            BudgetRound.id
+        )
+    ).all()
+
+
 def test_demo_is_deterministic(app, runner):
     run_demo(runner)
-    first = commitment_rows()
+    first = commitment_rows(), reservation_rows(), round_figures()
     for model in reversed(TABLES):
         db.session.execute(model.__table__.delete())
     db.session.commit()
     run_demo(runner)
-    assert commitment_rows() == first
+    assert (commitment_rows(), reservation_rows(), round_figures()) == first
 
 
 def test_demo_never_loads_into_a_database_with_other_data(app, runner):
@@ -711,3 +986,60 @@ def test_demo_refuses_to_start_when_the_uploads_folder_cannot_be_written(tmp_pat
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_bench_generator_writes_a_current_round_with_consistent_reservations(tmp_path):
+    """A reduced national data set (the generator's own checks run too), in a process of its
+    own as `make bench` runs it, on an SQLite file whatever the suite's backend."""
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    scale = ["--groups", "400", "--proposals", "40", "--commitments", "6000", "--threshold", "60"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.generate", "--url", url, *scale],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reservations" in result.stdout
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            (round_,) = conn.execute(select(BudgetRound.__table__)).all()
+            proposals = conn.execute(select(Proposal.__table__)).all()
+            commitments = {c.id: c for c in conn.execute(select(Commitment.__table__))}
+            reservations = conn.execute(
+                select(Reservation.__table__).order_by(Reservation.id)
+            ).all()
+    finally:
+        engine.dispose()
+    assert round_.is_current and round_.policy == "manual"
+    assert round_.opens_at < utcnow() < round_.closes_at
+    assert round_.reserved_cents == sum(r.amount_cents for r in reservations)
+    assert 0 < round_.reserved_cents <= round_.total_cents
+    assert len({r.commitment_id for r in reservations}) == len(reservations)
+    by_proposal: dict[int, list] = {}
+    for r in reservations:
+        by_proposal.setdefault(r.proposal_id, []).append(r)
+    fundable = [p for p in proposals if p.fundable_at is not None]
+    assert len(fundable) >= 10
+    for p in proposals:
+        mine = by_proposal.get(p.id, [])
+        assert p.reserved_count == len(mine) and p.reserved_cents == sum(
+            r.amount_cents for r in mine
+        )
+        assert not mine or p.fundable_at is not None
+        for r in mine:
+            c = commitments[r.commitment_id]
+            assert c.proposal_id == p.id and c.group_id == r.group_id
+            assert r.amount_cents == p.per_group_budget_cents
+            assert r.reserved_at >= max(c.committed_at, p.fundable_at)
+        # In commitment order: the reserved ones are the first.
+        active = sorted(
+            (c for c in commitments.values() if c.proposal_id == p.id),
+            key=lambda c: (c.committed_at, c.id),
+        )
+        assert {r.commitment_id for r in mine} == {c.id for c in active[: len(mine)]}
+    # The total is large enough: most fundable proposals are fully reserved.
+    full = [p for p in fundable if p.reserved_count == p.commitment_count]
+    assert len(full) >= 0.9 * len(fundable)
