@@ -7,6 +7,7 @@ route that accepts POST (or PUT, PATCH, DELETE) is added without a row here.
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from models import (
     ActionGroup,
     AuditEntry,
+    BudgetRound,
     Commitment,
     CommitmentStatus,
     MemberRole,
@@ -29,6 +31,7 @@ from models import (
 from services.proposals import text_of
 from tests import factories as f
 from tests.dbstate import snapshot
+from views.rounds import PARIS
 
 ROLES = (
     "anonymous",
@@ -95,6 +98,8 @@ def build_world() -> World:
     f.member(target, uncertified, "member")
     newcomer = _person("nouvelle@example.org")
     budget_round = f.budget_round(base_threshold=10)
+    # A round prepared for next year, not current yet.
+    next_round = f.budget_round(name="Budget 2028", current=False)
     open_proposal = f.proposal(budget_round)
     committed = f.proposal(budget_round)
     f.commitments(committed, [certified], by=people["manager_certified"])
@@ -123,6 +128,8 @@ def build_world() -> World:
         "certified": certified.id,
         "uncertified": uncertified.id,
         "target": target.id,
+        "round": budget_round.id,
+        "next_round": next_round.id,
     }
     # Workspace: the submitted proposal has two versions; the first had another title.
     current = text_of(submitted).snapshot()
@@ -395,6 +402,52 @@ def _illustration_deleted(world: World, role: str, client) -> None:
     assert _illustration(world) is None
 
 
+def _round_created(world: World, role: str, client) -> None:
+    db.session.rollback()
+    created = db.session.scalar(select(BudgetRound).where(BudgetRound.name == "Budget 2029"))
+    assert (created.total_cents, created.base_threshold) == (50_000_000, 12)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "round.create"))
+    assert (entry.actor_id, entry.round_id) == (world.people[role].id, created.id)
+
+
+def _round_total_changed(world: World, role: str, client) -> None:
+    assert fresh(BudgetRound, world.ids["round"]).total_cents == 12_000_000
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "round.total"))
+    assert (entry.actor_id, entry.reason) == (world.people[role].id, "Dons de l'été")
+
+
+def _round_made_current(world: World, role: str, client) -> None:
+    assert fresh(BudgetRound, world.ids["next_round"]).is_current
+    assert not fresh(BudgetRound, world.ids["round"]).is_current
+
+
+def _round_form(world: World, role: str, total: str = "500 000", **extra) -> dict:
+    return {
+        "name": "Budget 2029",
+        "total": total,
+        "base_threshold": "12",
+        "policy": "manual",
+        "opens_on": "2029-01-01",
+        "closes_on": "2029-12-31",
+        **extra,
+    }
+
+
+def _round_edit_form(world: World, role: str) -> dict:
+    budget_round = db.session.get(BudgetRound, world.ids["round"])
+    paris = budget_round.opens_at.astimezone(PARIS)
+    closes = (budget_round.closes_at - timedelta(microseconds=1)).astimezone(PARIS)
+    return {
+        "name": budget_round.name,
+        "total": "120 000",
+        "base_threshold": str(budget_round.base_threshold),
+        "policy": budget_round.policy.value,
+        "opens_on": paris.date().isoformat(),
+        "closes_on": closes.date().isoformat(),
+        "reason": "Dons de l'été",
+    }
+
+
 # The route table ---------------------------------------------------------------------------
 
 
@@ -514,6 +567,12 @@ ROUTES = {
         lambda w, role: {"message": "Pouvez-vous préciser le budget ?"},
         _message_posted,
     ),
+    # Budget rounds
+    "rounds.new": Route("/budgets/nouveau", _round_form, _round_created),
+    "rounds.edit": Route("/budgets/{round}/modifier", _round_edit_form, _round_total_changed),
+    "rounds.make_current": Route(
+        "/budgets/{next_round}/courant", lambda w, role: {}, _round_made_current
+    ),
     # Illustrations
     "illustrations.upload": Route(
         "/espace/propositions/{draft}/illustrations", _photo, _illustration_uploaded
@@ -574,6 +633,10 @@ EXPECTED = {
     "queue.assign":        (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
     "queue.release":       (LOGIN, DENIED, DENIED, DENIED, DONE, DENIED, DONE),
     "exchange.post":       (LOGIN, HIDDEN, HIDDEN, DONE, DONE, HIDDEN, DONE),
+    # Budget rounds: the finance team and admins
+    "rounds.new":           (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "rounds.edit":          (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "rounds.make_current":  (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
     # Illustrations (of the draft: its group edits them, the team sees them but may not)
     "illustrations.upload": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
     "illustrations.update": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
@@ -606,6 +669,8 @@ def test_matrix_paths_reach_their_endpoints(app):
         "uncertified": 4,
         "target": 5,
         "illustration": 1,
+        "round": 1,
+        "next_round": 2,
     }
     for endpoint, route in ROUTES.items():
         assert adapter.match(route.path.format(**ids), method="POST")[0] == endpoint
