@@ -17,6 +17,7 @@ from models import (
     Illustration,
     Proposal,
     ProposalStatus,
+    Reservation,
     db,
     fold_text,
 )
@@ -267,6 +268,8 @@ class EngagedGroup:
     departement: str
     committed_at: datetime
     note: str
+    # Engaged on a fundable action without a reservation: « hors budget participatif ».
+    outside_budget: bool = False
 
 
 ENGAGED_ON_PAGE = 24
@@ -280,8 +283,14 @@ _ENGAGED_GROUPS = (
         ActionGroup.departement,
         Commitment.committed_at,
         Commitment.note,
+        and_(Proposal.fundable_at.is_not(None), Reservation.id.is_(None)).label("outside"),
     )
     .join(Commitment, Commitment.group_id == ActionGroup.id)
+    .join(Proposal, Proposal.id == Commitment.proposal_id)
+    .outerjoin(
+        Reservation,
+        and_(Reservation.commitment_id == Commitment.id, Reservation.released_at.is_(None)),
+    )
     .where(
         Commitment.proposal_id == bindparam("proposal_id"),
         Commitment.status == CommitmentStatus.active,
@@ -297,7 +306,7 @@ def engaged_groups(proposal_id: int, limit: int = ENGAGED_ON_PAGE, offset: int =
     rows = db.session.execute(
         _ENGAGED_GROUPS, {"proposal_id": proposal_id, "limit": limit, "offset": offset}
     ).all()
-    return [EngagedGroup(*row) for row in rows]
+    return [EngagedGroup(*row[:6], bool(row[6])) for row in rows]
 
 
 def commitments_of_groups(group_ids: list[int], proposal_id: int) -> dict[int, Commitment]:
@@ -310,3 +319,15 @@ def commitments_of_groups(group_ids: list[int], proposal_id: int) -> dict[int, C
         )
     )
     return {c.group_id: c for c in rows}
+
+
+def reserved_amounts(commitment_ids: list[int]) -> dict[int, int]:
+    """The active reservation of each of these commitments, by commitment (none: absent)."""
+    if not commitment_ids:
+        return {}
+    rows = db.session.execute(
+        select(Reservation.commitment_id, Reservation.amount_cents).where(
+            Reservation.commitment_id.in_(commitment_ids), Reservation.released_at.is_(None)
+        )
+    )
+    return dict(rows.all())

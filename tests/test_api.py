@@ -21,6 +21,9 @@ def test_api_lists_published_proposals_with_live_figures(client, app):
         "commitments": 1,
         "fundable": False,
         "fundable_at": None,
+        "reserved_cents": 0,
+        "reserved_groups": 0,
+        "outside_budget": 0,
         "url": f"http://localhost/propositions/{p.slug}",
     }
     assert client.get(f"/api/proposals/{p.id}").get_json() == item

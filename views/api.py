@@ -20,6 +20,10 @@ def _as_json(card: catalog.ProposalCard) -> dict:
         "commitments": card.state.count,
         "fundable": card.state.fundable,
         "fundable_at": card.fundable_at.isoformat() if card.fundable_at else None,
+        # What the action costs the round so far, and its engagements « hors budget ».
+        "reserved_cents": card.state.reserved_cents,
+        "reserved_groups": card.state.reserved_count,
+        "outside_budget": card.state.outside_budget,
         "url": url_for("proposals.detail", slug=card.slug, _external=True),
     }
 

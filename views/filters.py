@@ -1,10 +1,10 @@
 """Template filters: money in euros, Paris times, safe Markdown."""
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 
 import nh3
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -71,7 +71,13 @@ def paris_datetime(value: datetime | None, fmt: str = "d MMMM yyyy 'à' HH:mm") 
     return format_datetime(value, fmt)
 
 
+def day(value: date | None, fmt: str = "d MMMM yyyy") -> str:
+    """A calendar day in French: « 3 mars 2027 »."""
+    return "" if value is None else format_date(value, fmt)
+
+
 def register_filters(app) -> None:
+    app.add_template_filter(day, "day")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "paris")

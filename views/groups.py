@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from models import (
     ActionGroup,
@@ -12,6 +12,7 @@ from models import (
     Person,
     Proposal,
     ProposalStatus,
+    Reservation,
     db,
 )
 from services.access import role_in_group
@@ -39,8 +40,18 @@ def detail(group_id: int):
             .order_by(Membership.role, Person.display_name)
         ).all()
     commitments = db.session.execute(
-        select(Proposal.title, Proposal.slug, Proposal.fundable_at, Commitment.committed_at)
+        select(
+            Proposal.title,
+            Proposal.slug,
+            Proposal.fundable_at,
+            Commitment.committed_at,
+            Reservation.amount_cents.label("reserved_cents"),
+        )
         .join(Commitment, Commitment.proposal_id == Proposal.id)
+        .outerjoin(
+            Reservation,
+            and_(Reservation.commitment_id == Commitment.id, Reservation.released_at.is_(None)),
+        )
         .where(
             Commitment.group_id == group.id,
             Commitment.status == CommitmentStatus.active,

@@ -22,12 +22,15 @@ from markupsafe import Markup
 
 from models import Category, Proposal, db
 from services import catalog
+from services.budget import current_round
 from services.commitments import commit_group, set_threshold_override, withdraw_commitment
 from services.errors import DomainError
 from services.proposals import budget_lines_of
+from services.transparency import round_overview
 from services.workspace_access import is_team
 
 from . import my_groups
+from .charts import overview_html
 from .forms import CommitForm, ThresholdForm, WithdrawForm, form_invalid
 from .htmx import is_htmx, vary_on_htmx
 from .illustrations import gallery_context
@@ -87,6 +90,10 @@ def index():
     )
     if is_htmx() and request.headers.get("HX-Target") == "proposal-results":
         return vary_on_htmx(make_response(render_template("proposals/_results.html", **context)))
+    budget_round = current_round()
+    context["round_overview"] = (
+        overview_html(round_overview(budget_round)) if budget_round is not None else None
+    )
     return vary_on_htmx(make_response(render_template("proposals/index.html", **context)))
 
 
@@ -95,12 +102,19 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
     groups = my_groups()
     commitments = catalog.commitments_of_groups([g.id for g in groups], card.id)
     engaged = [g for g in groups if g.id in commitments and commitments[g.id].is_active]
+    # On a fundable action, whether each of my engaged groups holds its share of the round.
+    reserved = (
+        catalog.reserved_amounts([commitments[g.id].id for g in engaged])
+        if engaged and card.state.fundable
+        else {}
+    )
     available = [g for g in groups if g.is_certified and g not in engaged]
     uncertified = [g for g in groups if not g.is_certified and g not in engaged]
     return dict(
         card=card,
         managed=groups,
         engaged_mine=engaged,
+        reserved_mine={g.id: reserved.get(commitments[g.id].id) for g in engaged},
         available=available,
         uncertified=uncertified,
         commit_form=CommitForm(formdata=None) if available else None,

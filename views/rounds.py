@@ -31,8 +31,10 @@ from services.budget import threshold_for
 from services.errors import DomainError, NotAllowed
 from services.money import format_paris
 from services.simulation import Simulation, simulate_round
+from services.transparency import round_overview
 from services.workspace_access import is_team
 
+from .charts import overview_html
 from .forms import EmptyForm, RoundForm, SimulationForm, euros_input, form_invalid, parse_euros
 from .htmx import is_htmx, vary_on_htmx
 
@@ -423,6 +425,7 @@ def show(round_id: int):
     reader = _has_role(*READER_ROLES)
     context = dict(
         budget_round=budget_round,
+        overview=overview_html(round_overview(budget_round), with_figures=False),
         schedule=schedule_of(budget_round),
         threshold_now=threshold_for(
             None,
