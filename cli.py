@@ -1,10 +1,10 @@
-"""Command line: `flask demo`, `flask users create`, `flask groups create`."""
+"""Command line: `flask demo`, `flask users create`, `flask groups create`, `flask budget`."""
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from models import STAFF_ROLES
+from models import STAFF_ROLES, BudgetRound, db
 from services import admin_queries
 from services.errors import DomainError
 from services.groups import create_group_unchecked, set_membership_unchecked
@@ -12,10 +12,12 @@ from services.people import PASSWORD_MIN_LENGTH, create_person_unchecked
 
 users_cli = AppGroup("users", help="Gérer les comptes.")
 groups_cli = AppGroup("groups", help="Gérer les groupes d'action.")
+budget_cli = AppGroup("budget", help="Le budget participatif.")
 
 french_help = click.help_option("--help", help="Afficher cette aide et quitter.")
 french_help(users_cli)
 french_help(groups_cli)
+french_help(budget_cli)
 
 
 class CommandError(click.ClickException):
@@ -112,7 +114,33 @@ def create_group_command(name: str, commune: str, departement: str, certified: b
     )
 
 
+@budget_cli.command("settle")
+@click.argument("round_id", type=int, required=False)
+@french_help
+def settle_command(round_id: int | None):
+    """Servir les engagements en attente de budget et rendre finançables les actions qui
+    atteignent leur seuil (le budget courant, ou ROUND_ID).
+
+    Les services le font d'eux-mêmes après un retrait ou un changement de seuil ; la commande
+    rattrape un serveur arrêté entre les deux. Sans effet quand tout est à jour."""
+    from services.budget import current_round, settle_round
+
+    if round_id is None:
+        budget_round = current_round()
+        if budget_round is None:
+            raise CommandError("Aucun budget participatif n'est courant.")
+        round_id = budget_round.id
+    elif db.session.get(BudgetRound, round_id) is None:
+        raise CommandError(f"Aucun budget participatif n'a le numéro {round_id}.")
+    settled = settle_round(round_id)
+    click.echo(
+        f"Budget n° {round_id} : {settled.reserved} réservation(s) faite(s), "
+        f"{settled.fundable} action(s) devenue(s) finançable(s)."
+    )
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(groups_cli)
+    app.cli.add_command(budget_cli)

@@ -210,3 +210,34 @@ def test_help_is_in_french(runner, args, expected):
     assert result.exit_code == 0, result.output
     for text in expected:
         assert text in result.output
+
+
+# budget settle ---------------------------------------------------------------------------
+
+
+def test_budget_settle_serves_a_commitment_left_waiting_by_a_stopped_server(runner):
+    # A fundable proposal whose last commitment was written but not served (as if the
+    # process stopped between a withdrawal's transaction and its settlement).
+    r = f.budget_round(total_cents=100_000)
+    p = f.proposal(r, threshold_override=1, budget_cents=30_000)
+    p.fundable_at = p.published_at
+    p.fundable_threshold = p.fundable_count = 1
+    f.commitments(p, [f.group(), f.group()])
+
+    result = runner.invoke(args=["budget", "settle"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 réservation(s) faite(s), 0 action(s) devenue(s) finançable(s)" in result.output
+    db.session.expire_all()
+    assert (db.session.get(type(r), r.id).reserved_cents, p.reserved_count) == (60_000, 2)
+    again = runner.invoke(args=["budget", "settle", str(r.id)])
+    assert "0 réservation(s) faite(s)" in again.output
+
+
+def test_budget_settle_errors_are_french(runner):
+    result = runner.invoke(args=["budget", "settle"])
+    assert result.exit_code == 1
+    assert "Aucun budget participatif n'est courant." in result.output
+    f.budget_round()
+    result = runner.invoke(args=["budget", "settle", "999"])
+    assert result.exit_code == 1 and "numéro 999" in result.output
