@@ -31,7 +31,7 @@ from services.budget import threshold_for
 from services.errors import DomainError, NotAllowed
 from services.money import format_paris
 from services.simulation import Simulation, simulate_round
-from services.transparency import round_overview
+from services.transparency import last_day_of, paris_day, round_overview
 from services.workspace_access import is_team
 
 from .charts import overview_html
@@ -138,13 +138,9 @@ def paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
-def opening_day(opens_at: datetime) -> date:
-    return opens_at.astimezone(PARIS).date()
-
-
-def last_day(closes_at: datetime) -> date:
-    """The last day included: commitments close at 00:00 Paris the day after it."""
-    return (closes_at.astimezone(PARIS) - timedelta(microseconds=1)).date()
+# The first day commitments are taken, and the last (they close at 00:00 Paris the day after).
+opening_day = paris_day
+last_day = last_day_of
 
 
 def _is_midnight(moment: datetime) -> bool:
