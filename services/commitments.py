@@ -102,24 +102,27 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
         raise AlreadyCommitted(_("Ce groupe est déjà engagé sur cette action.")) from error
 
 
-def _require_open_round(budget_round: BudgetRound, now) -> None:
+def commitments_refused_because(budget_round: BudgetRound, now) -> str | None:
+    """Why the round takes no commitment at this instant (before or after its dates)."""
     if now < budget_round.opens_at:
-        raise Conflict(
-            _(
-                "Les engagements du budget participatif « %(name)s » ouvrent le %(date)s.",
-                name=budget_round.name,
-                date=format_paris(budget_round.opens_at),
-            )
+        return _(
+            "Les engagements du budget participatif « %(name)s » ouvrent le %(date)s.",
+            name=budget_round.name,
+            date=format_paris(budget_round.opens_at),
         )
     if now >= budget_round.closes_at:
-        raise Conflict(
-            _(
-                "Le budget participatif « %(name)s » est clos depuis le %(date)s : il "
-                "n'accepte plus d'engagements.",
-                name=budget_round.name,
-                date=format_paris(budget_round.closes_at),
-            )
+        return _(
+            "Le budget participatif « %(name)s » est clos depuis le %(date)s : il "
+            "n'accepte plus d'engagements.",
+            name=budget_round.name,
+            date=format_paris(budget_round.closes_at),
         )
+    return None
+
+
+def _require_open_round(budget_round: BudgetRound, now) -> None:
+    if (message := commitments_refused_because(budget_round, now)) is not None:
+        raise Conflict(message)
 
 
 def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:

@@ -887,3 +887,31 @@ def test_only_published_proposals_of_the_round_count_in_the_sweep(app):
     change_round(staff(finance=True), r.id, "Seuil abaissé", base_threshold=1)
 
     assert fresh(hidden.id).fundable_at is None and active_reservations(r.id) == []
+
+
+def test_a_closed_round_shows_the_reason_instead_of_the_commit_form(app, client, auth):
+    r = closed_round()
+    p = f.proposal(r)
+    (m,) = managers(1)
+    auth.login(m.person.email)
+
+    page = html.unescape(client.get(f"/propositions/{p.slug}").get_data(as_text=True))
+
+    assert "Le budget participatif « Budget 2026 » est clos depuis le" in page
+    assert f"/propositions/{p.id}/engagement" not in page
+    assert "Engager le groupe" not in page
+
+
+def test_a_round_not_yet_open_shows_its_opening_date_instead_of_the_commit_form(app, client, auth):
+    now = utcnow()
+    r = f.budget_round(
+        name="Budget 2028", opens_at=now + timedelta(days=3), closes_at=now + timedelta(days=90)
+    )
+    p = f.proposal(r)
+    (m,) = managers(1)
+    auth.login(m.person.email)
+
+    page = html.unescape(client.get(f"/propositions/{p.slug}").get_data(as_text=True))
+
+    assert "Les engagements du budget participatif « Budget 2028 » ouvrent le" in page
+    assert f"/propositions/{p.id}/engagement" not in page

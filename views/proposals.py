@@ -19,11 +19,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
-from models import Category, Proposal, db
+from models import BudgetRound, Category, Proposal, db, utcnow
 from services import catalog
 from services.budget import current_round
-from services.commitments import commit_group, set_threshold_override, withdraw_commitment
+from services.commitments import (
+    commit_group,
+    commitments_refused_because,
+    set_threshold_override,
+    withdraw_commitment,
+)
 from services.errors import DomainError
 from services.proposals import budget_lines_of
 from services.transparency import round_overview
@@ -110,7 +116,20 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
     )
     available = [g for g in groups if g.is_certified and g not in engaged]
     uncertified = [g for g in groups if not g.is_certified and g not in engaged]
+    # Before or after the round's dates the form gives way to the reason (one query, only for
+    # those who could commit).
+    refused = None
+    if available:
+        budget_round = db.session.scalar(
+            select(BudgetRound)
+            .join(Proposal, Proposal.round_id == BudgetRound.id)
+            .where(Proposal.id == card.id)
+        )
+        refused = commitments_refused_because(budget_round, utcnow())
+        if refused is not None:
+            available = []
     return dict(
+        round_refused=refused,
         card=card,
         managed=groups,
         engaged_mine=engaged,
