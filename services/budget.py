@@ -127,12 +127,64 @@ def active_reservation(commitment_id: int) -> Reservation | None:
     )
 
 
-def reserve_for_commitment(proposal: Proposal, commitment: Commitment) -> bool:
-    """A commitment to a fundable proposal reserves at once if it can (proposal locked)."""
+# Rounds whose waiting commitments must be served once the current transaction commits.
+_SETTLE_AFTER = "commun.settle_after_commit"
+
+
+def _older_waiting_fits(budget_round: BudgetRound, proposal: Proposal, transition: bool) -> bool:
+    """Whether a commitment waiting for budget (« hors budget » on a fundable proposal of the
+    round) fits what remains. Budget given back by a withdrawal or a larger total is theirs
+    first, the oldest first: it is committed before `settle_round` hands it over, and a
+    commitment or a transition made in between must not take it. On `proposal` itself the
+    commitment just added does not count (nor, at its transition, any of its commitments).
+    One query over the round's proposals (their counters), not over its commitments; the
+    round's lock is held."""
+    remaining = budget_round.remaining_cents
+    if remaining <= 0:
+        return False
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.commitment_count, Proposal.reserved_count).where(
+            Proposal.round_id == budget_round.id,
+            Proposal.fundable_at.is_not(None),
+            Proposal.commitment_count > Proposal.reserved_count,
+            Proposal.per_group_budget_cents <= remaining,
+        )
+    ).all()
+    for proposal_id, count, reserved in rows:
+        if proposal_id == proposal.id:
+            if transition:
+                continue
+            count -= 1
+        if count - reserved > 0:
+            return True
+    return False
+
+
+def _settle_after_commit(round_id: int) -> None:
+    db.session.info.setdefault(_SETTLE_AFTER, set()).add(round_id)
+
+
+def settle_deferred() -> None:
+    """After a service's transaction: serve the rounds it left to `settle_round`."""
+    for round_id in sorted(db.session.info.pop(_SETTLE_AFTER, set())):
+        settle_round(round_id)
+
+
+def reserve_for_commitment(
+    proposal: Proposal, commitment: Commitment, yield_to_waiting: bool = True
+) -> bool:
+    """A commitment to a fundable proposal reserves at once if it can (proposal locked),
+    unless older commitments wait for that budget: then `settle_round` serves them first,
+    and this one in its turn (the caller runs `settle_deferred` after committing)."""
     if proposal.fundable_at is None:
         return False
     budget_round = lock_round(proposal.round_id)
     if active_reservation(commitment.id) is not None:
+        return False
+    if proposal.per_group_budget_cents > budget_round.remaining_cents:
+        return False
+    if yield_to_waiting and _older_waiting_fits(budget_round, proposal, transition=False):
+        _settle_after_commit(budget_round.id)
         return False
     return _reserve(budget_round, proposal, commitment)
 
@@ -152,10 +204,12 @@ def release_for_commitment(proposal: Proposal, commitment: Commitment) -> int:
     return reservation.amount_cents
 
 
-def record_fundable_if_reached(proposal: Proposal) -> bool:
+def record_fundable_if_reached(proposal: Proposal, yield_to_waiting: bool = True) -> bool:
     """Record the fundable transition once, and its reservations, in the caller's transaction
     (which holds the proposal's lock): each active commitment, in commitment order, reserves
-    the per-group budget while the remaining budget allows."""
+    the per-group budget while the remaining budget allows. If older commitments of other
+    proposals wait for budget that fits, the transition is recorded and its reservations are
+    left to `settle_round`, which serves every waiting commitment in commitment order."""
     if proposal.fundable_at is not None or proposal.status != ProposalStatus.published:
         return False
     budget_round = lock_round(proposal.round_id)
@@ -168,6 +222,10 @@ def record_fundable_if_reached(proposal: Proposal) -> bool:
     proposal.fundable_threshold = threshold
     proposal.fundable_count = proposal.commitment_count
     proposal.live_version += 1
+    budget_round.version += 1
+    if yield_to_waiting and _older_waiting_fits(budget_round, proposal, transition=True):
+        _settle_after_commit(budget_round.id)
+        return True
     commitments = db.session.scalars(
         for_update(
             select(Commitment)
@@ -181,7 +239,6 @@ def record_fundable_if_reached(proposal: Proposal) -> bool:
     for commitment in commitments:
         if not _reserve(budget_round, proposal, commitment):
             break
-    budget_round.version += 1
     return True
 
 
@@ -254,14 +311,16 @@ def settle_round(round_id: int) -> Settled:
             )
             if commitment is None or not commitment.is_active or proposal is None:
                 continue
-            if reserve_for_commitment(proposal, commitment):
+            if reserve_for_commitment(proposal, commitment, yield_to_waiting=False):
                 settled.reserved += 1
             elif db.session.get(BudgetRound, round_id).remaining_cents <= 0:
                 break
     for proposal_id in _reaching_proposals(round_id):
         with write_transaction():
             proposal = _lock_proposal(proposal_id)
-            if proposal is not None and record_fundable_if_reached(proposal):
+            if proposal is not None and record_fundable_if_reached(
+                proposal, yield_to_waiting=False
+            ):
                 settled.fundable += 1
                 settled.reserved += proposal.reserved_count
     return settled
@@ -282,6 +341,7 @@ __all__ = [
     "record_fundable_if_reached",
     "release_for_commitment",
     "reserve_for_commitment",
+    "settle_deferred",
     "settle_round",
     "threshold_for",
     "threshold_in_force_sql",

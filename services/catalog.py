@@ -89,6 +89,10 @@ class ProposalCard:
     cover_alt: str = ""
     cover_width: int = 0
     cover_height: int = 0
+    # Its round's name and commitment dates (the commit control says when they are closed).
+    round_name: str = ""
+    round_opens_at: datetime | None = None
+    round_closes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ def _card_columns():
         Illustration.alt_text.label("cover_alt"),
         Illustration.thumb_width.label("cover_width"),
         Illustration.thumb_height.label("cover_height"),
+        BudgetRound.name.label("round_name"),
+        BudgetRound.opens_at.label("round_opens_at"),
+        BudgetRound.closes_at.label("round_closes_at"),
     )
 
 
@@ -151,6 +158,9 @@ def _to_card(row) -> ProposalCard:
         cover_alt=row.cover_alt or "",
         cover_width=row.cover_width or 0,
         cover_height=row.cover_height or 0,
+        round_name=row.round_name,
+        round_opens_at=row.round_opens_at,
+        round_closes_at=row.round_closes_at,
     )
 
 

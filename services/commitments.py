@@ -23,6 +23,7 @@ from .budget import (
     record_fundable_if_reached,
     release_for_commitment,
     reserve_for_commitment,
+    settle_deferred,
     settle_round,
 )
 from .errors import Conflict, Invalid, NotFound
@@ -58,7 +59,14 @@ def lock_group_for_share(group_id: int) -> ActionGroup:
 
 
 def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "") -> int:
-    """Commit the group to the action; returns the commitment's id."""
+    """Commit the group to the action; returns the commitment's id. When older commitments
+    wait for budget that fits, they are served first, after the commitment is saved."""
+    commitment_id = _commit(actor, group_id, proposal_id, note)
+    settle_deferred()
+    return commitment_id
+
+
+def _commit(actor: Person, group_id: int, proposal_id: int, note: str) -> int:
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise Invalid(_("La note ne peut dépasser %(max)d caractères.", max=NOTE_MAX_LENGTH))
@@ -98,30 +106,44 @@ def commit_group(actor: Person, group_id: int, proposal_id: int, note: str = "")
             db.session.flush()
             return commitment.id
     except IntegrityError as error:
-        # The unique constraint is the last guard against a double commitment.
+        # The unique constraint is the last guard against a double commitment; any other
+        # constraint that fails here is a broken rule, not a person's mistake: it propagates.
+        if not _is_double_commitment(error):
+            raise
         raise AlreadyCommitted(_("Ce groupe est déjà engagé sur cette action.")) from error
 
 
-def commitments_refused_because(budget_round: BudgetRound, now) -> str | None:
-    """Why the round takes no commitment at this instant (before or after its dates)."""
-    if now < budget_round.opens_at:
+def _is_double_commitment(error: IntegrityError) -> bool:
+    message = str(error.orig)
+    # PostgreSQL names the constraint; SQLite names its columns.
+    return "uq_commitment_group_id_proposal_id" in message or (
+        "commitment.group_id, commitment.proposal_id" in message
+    )
+
+
+def commitments_refused_because(name: str, opens_at, closes_at, now) -> str | None:
+    """Why a round takes no commitment at this instant (before or after its dates)."""
+    if now < opens_at:
         return _(
             "Les engagements du budget participatif « %(name)s » ouvrent le %(date)s.",
-            name=budget_round.name,
-            date=format_paris(budget_round.opens_at),
+            name=name,
+            date=format_paris(opens_at),
         )
-    if now >= budget_round.closes_at:
+    if now >= closes_at:
         return _(
             "Le budget participatif « %(name)s » est clos depuis le %(date)s : il "
             "n'accepte plus d'engagements.",
-            name=budget_round.name,
-            date=format_paris(budget_round.closes_at),
+            name=name,
+            date=format_paris(closes_at),
         )
     return None
 
 
 def _require_open_round(budget_round: BudgetRound, now) -> None:
-    if (message := commitments_refused_because(budget_round, now)) is not None:
+    message = commitments_refused_because(
+        budget_round.name, budget_round.opens_at, budget_round.closes_at, now
+    )
+    if message is not None:
         raise Conflict(message)
 
 
@@ -206,3 +228,4 @@ def set_threshold_override(
             )
         )
         record_fundable_if_reached(proposal)
+    settle_deferred()

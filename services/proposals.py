@@ -32,7 +32,7 @@ from models import (
 )
 
 from .access import require_certified, require_group_manager
-from .budget import record_fundable_if_reached
+from .budget import record_fundable_if_reached, settle_deferred
 from .commitments import lock_group_for_share
 from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .illustrations import missing_alt_count
@@ -443,10 +443,12 @@ def _public_slug(title: str) -> str:
 def publish_proposal(person: Person, proposal_id: int) -> Proposal:
     """The animation team publishes: the proposal becomes public and open to commitments."""
     try:
-        return _publish(person, proposal_id)
+        proposal = _publish(person, proposal_id)
     except IntegrityError as error:
         # Two proposals of the same title published at the same instant: one gets the address.
         raise Conflict(_("Une autre publication vient d'avoir lieu : réessayez.")) from error
+    settle_deferred()
+    return proposal
 
 
 def _publish(person: Person, proposal_id: int) -> Proposal:

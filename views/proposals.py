@@ -19,9 +19,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from models import BudgetRound, Category, Proposal, db, utcnow
+from models import Category, Proposal, db, utcnow
 from services import catalog
 from services.budget import current_round
 from services.commitments import (
@@ -116,16 +115,12 @@ def _commit_context(card: catalog.ProposalCard) -> dict:
     )
     available = [g for g in groups if g.is_certified and g not in engaged]
     uncertified = [g for g in groups if not g.is_certified and g not in engaged]
-    # Before or after the round's dates the form gives way to the reason (one query, only for
-    # those who could commit).
+    # Before or after the round's dates the form gives way to the reason.
     refused = None
     if available:
-        budget_round = db.session.scalar(
-            select(BudgetRound)
-            .join(Proposal, Proposal.round_id == BudgetRound.id)
-            .where(Proposal.id == card.id)
+        refused = commitments_refused_because(
+            card.round_name, card.round_opens_at, card.round_closes_at, utcnow()
         )
-        refused = commitments_refused_because(budget_round, utcnow())
         if refused is not None:
             available = []
     return dict(
