@@ -915,3 +915,45 @@ def test_a_round_not_yet_open_shows_its_opening_date_instead_of_the_commit_form(
 
     assert "Les engagements du budget participatif « Budget 2028 » ouvrent le" in page
     assert f"/propositions/{p.id}/engagement" not in page
+
+
+def test_a_transition_yields_the_budget_to_older_commitments_waiting_elsewhere(app):
+    # A fundable proposal whose two commitments wait for budget that fits (as between a
+    # withdrawal and its settlement); then another proposal crosses its threshold.
+    r = f.budget_round(total_cents=100_000, base_threshold=100)
+    waiting_on = f.proposal(r, threshold_override=1, budget_cents=30_000)
+    waiting_on.fundable_at = waiting_on.published_at
+    waiting_on.fundable_threshold = waiting_on.fundable_count = 1
+    older = managers(2)
+    db.session.commit()
+    f.commitments(waiting_on, [db.session.get(ActionGroup, m.group_id) for m in older])
+    crossing = f.proposal(r, threshold_override=2, budget_cents=30_000)
+    first, second = managers(2)
+    first.commit(crossing.id)
+
+    second.commit(crossing.id)  # crosses: 2 ≥ 2
+
+    assert fresh(crossing.id).fundable_at is not None
+    assert reserved_groups(waiting_on.id) == [m.group_id for m in older]
+    # 100 000 − 2 × 30 000 leaves one share, for the older of the crossing's commitments.
+    assert reserved_groups(crossing.id) == [first.group_id]
+    assert hors_budget_groups(crossing.id) == [second.group_id]
+    assert_budget_consistent(r.id)
+
+
+def test_a_new_commitment_yields_the_budget_to_older_waiting_ones_then_takes_its_turn(app):
+    r = f.budget_round(total_cents=100_000, base_threshold=100)
+    p = f.proposal(r, threshold_override=1, budget_cents=40_000)
+    p.fundable_at = p.published_at
+    p.fundable_threshold = p.fundable_count = 1
+    older = managers(2)
+    db.session.commit()
+    f.commitments(p, [db.session.get(ActionGroup, m.group_id) for m in older])
+    (newcomer,) = managers(1)
+
+    newcomer.commit(p.id)
+
+    # The two older commitments take 80 000; the newcomer's share no longer fits.
+    assert reserved_groups(p.id) == [m.group_id for m in older]
+    assert hors_budget_groups(p.id) == [newcomer.group_id]
+    assert_budget_consistent(r.id)
