@@ -28,6 +28,8 @@ class Config:
     POLL_INTERVAL_SECONDS = _int("POLL_INTERVAL_SECONDS", 10)
     # How long one process's polls share a snapshot of the live states (0: no snapshot).
     LIVE_SNAPSHOT_SECONDS = float(os.environ.get("LIVE_SNAPSHOT_SECONDS", "1"))
+    # How far behind the round's charts may be (the figures beside them are always exact).
+    ROUND_CHART_SECONDS = float(os.environ.get("ROUND_CHART_SECONDS", "10"))
     PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 12)
     # Failed sign-ins allowed per e-mail address and per client address in the window.
     SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 5)

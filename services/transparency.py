@@ -1,11 +1,13 @@
 """The round's public figures: what is reserved, how it grew over time, and by which actions.
 
-Read by the home page on every visit, so the heavy part (the series) is built once per change
-of the round: `BudgetRound.version` grows with every reservation, release, fundable transition
-and change of settings, and keys the cache together with the Paris day (« days left »).
+Read by the home page on every visit. The figures are exact: the round's row, and the number
+of fundable actions cached per `BudgetRound.version` (which grows with every reservation,
+release, fundable transition and change of settings). The charts' data, heavier, follow the
+version too, but are rebuilt at most every ROUND_CHART_SECONDS per process.
 """
 
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +20,8 @@ from models import BudgetRound, Proposal, ProposalStatus, Reservation, db, utcno
 PARIS = ZoneInfo("Europe/Paris")
 # Bars for the largest actions; the others are summed in one line.
 TOP_ACTIONS = 8
-# A title edited by the team shows in the chart within this many seconds at most.
+# A title edited by the team shows in the chart within this many seconds at most (plus the
+# refresh interval).
 TITLE_REFRESH_SECONDS = 300
 
 
@@ -156,53 +159,82 @@ def _actions(round_id: int) -> tuple[tuple[ActionShare, ...], int, int]:
     )
 
 
-@functools.lru_cache(maxsize=32)
-def _overview(
-    round_id: int, created_at: datetime, version: int, today: date, phase: str, bucket: int
-):
-    """Cached per round (its id and creation instant: another database's round 1 is another
-    key), version, Paris day, phase and five-minute bucket: each key is built once."""
-    budget_round = db.session.get(BudgetRound, round_id)
-    fundable = db.session.scalar(
+@dataclass(frozen=True)
+class _Series:
+    timeline: tuple[DayPoint, ...]
+    actions: tuple[ActionShare, ...]
+    others_count: int
+    others_cents: int
+
+
+# (round id, creation instant, Paris day, title bucket) → (built at, round version, series)
+_series_cache: dict[tuple, tuple[float, int, _Series]] = {}
+_series_lock = threading.Lock()
+
+
+def _series(key: tuple, round_id: int, version: int, refresh_seconds: float) -> _Series:
+    """The charts' data: rebuilt when the round's version changed, but at most once every
+    `refresh_seconds` per process (two grouped queries over the round's reservations, tens
+    of milliseconds at national scale, must not run for every visit while groups commit)."""
+    now = time.monotonic()
+    with _series_lock:
+        cached = _series_cache.get(key)
+    if cached is not None and (cached[1] == version or now - cached[0] < refresh_seconds):
+        return cached[2]
+    actions, others_count, others_cents = _actions(round_id)
+    series = _Series(_timeline(round_id), actions, others_count, others_cents)
+    with _series_lock:
+        if len(_series_cache) > 64:
+            _series_cache.clear()
+        _series_cache[key] = (now, version, series)
+    return series
+
+
+@functools.lru_cache(maxsize=64)
+def _fundable_count(round_id: int, created_at: datetime, version: int) -> int:
+    """Keyed by the round's version, which every transition bumps; another database's round
+    with the same id has another creation instant, so another key."""
+    return db.session.scalar(
         select(func.count()).where(
             Proposal.round_id == round_id,
             Proposal.status == ProposalStatus.published,
             Proposal.fundable_at.is_not(None),
         )
     )
-    actions, others_count, others_cents = _actions(round_id)
+
+
+def round_overview(budget_round: BudgetRound, refresh_seconds: float = 10) -> RoundOverview:
+    """The round's public figures (exact: its row, and a count cached per version) and the
+    data of its two charts (at most `refresh_seconds` behind)."""
     now = utcnow()
+    today = paris_day(now)
+    key = (budget_round.id, budget_round.created_at)
+    series = _series(
+        (*key, today, int(time.monotonic() // TITLE_REFRESH_SECONDS)),
+        budget_round.id,
+        budget_round.version,
+        refresh_seconds,
+    )
     return RoundOverview(
-        round_id=round_id,
+        round_id=budget_round.id,
         name=budget_round.name,
         total_cents=budget_round.total_cents,
         reserved_cents=budget_round.reserved_cents,
-        fundable_count=fundable,
-        phase=phase,
+        fundable_count=_fundable_count(*key, budget_round.version),
+        phase=phase_of(budget_round, now),
         days_left=days_left(budget_round, now),
         opens_on=paris_day(budget_round.opens_at),
         last_day=last_day_of(budget_round.closes_at),
         closed_on=paris_day(budget_round.closes_at),
         today=today,
-        timeline=_timeline(round_id),
-        actions=actions,
-        others_count=others_count,
-        others_cents=others_cents,
-    )
-
-
-def round_overview(budget_round: BudgetRound) -> RoundOverview:
-    """The round's public figures and the data of its two charts."""
-    now = utcnow()
-    return _overview(
-        budget_round.id,
-        budget_round.created_at,
-        budget_round.version,
-        paris_day(now),
-        phase_of(budget_round, now),
-        int(time.monotonic() // TITLE_REFRESH_SECONDS),
+        timeline=series.timeline,
+        actions=series.actions,
+        others_count=series.others_count,
+        others_cents=series.others_cents,
     )
 
 
 def clear_cache() -> None:
-    _overview.cache_clear()
+    _fundable_count.cache_clear()
+    with _series_lock:
+        _series_cache.clear()

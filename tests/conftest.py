@@ -80,6 +80,8 @@ def make_app(tmp_path, **overrides):
         "POLL_INTERVAL_SECONDS": 1,
         # Polls read the database directly; tests/test_live.py covers the shared snapshot.
         "LIVE_SNAPSHOT_SECONDS": 0,
+        # The round's charts follow every change (tests/test_transparency.py covers the delay).
+        "ROUND_CHART_SECONDS": 0,
         "SIGN_IN_MAX_FAILURES": 5,
     }
     config.update(overrides)

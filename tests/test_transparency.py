@@ -296,3 +296,21 @@ def test_charts_are_not_for_staff_only(client, auth, app):
     r = f.budget_round(total_cents=1_000_000)
     auth.login(staff(finance=True))
     assert client.get(f"/budgets/{r.id}").status_code == 200
+
+
+def test_the_figures_are_exact_while_the_charts_may_lag_by_the_refresh_interval(app):
+    r = f.budget_round(total_cents=1_000_000)
+    p, _ = fundable_with(1, 25_000, r)
+    first = transparency.round_overview(db.session.get(BudgetRound, r.id), refresh_seconds=60)
+    managers(1)[0].commit(p.id)
+    db.session.expire_all()
+    budget_round = db.session.get(BudgetRound, r.id)
+
+    lagging = transparency.round_overview(budget_round, refresh_seconds=60)
+    current = transparency.round_overview(budget_round, refresh_seconds=0)
+
+    assert (first.reserved_cents, lagging.reserved_cents) == (25_000, 50_000)
+    assert lagging.timeline == first.timeline
+    assert lagging.actions[0].reserved_cents == 25_000
+    assert current.timeline[-1].cumulative_cents == 50_000
+    assert current.actions[0].reserved_cents == 50_000

@@ -97,7 +97,9 @@ def index():
         return vary_on_htmx(make_response(render_template("proposals/_results.html", **context)))
     budget_round = current_round()
     context["round_overview"] = (
-        overview_html(round_overview(budget_round)) if budget_round is not None else None
+        overview_html(round_overview(budget_round, current_app.config["ROUND_CHART_SECONDS"]))
+        if budget_round is not None
+        else None
     )
     return vary_on_htmx(make_response(render_template("proposals/index.html", **context)))
 

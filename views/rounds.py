@@ -421,7 +421,10 @@ def show(round_id: int):
     reader = _has_role(*READER_ROLES)
     context = dict(
         budget_round=budget_round,
-        overview=overview_html(round_overview(budget_round), with_figures=False),
+        overview=overview_html(
+            round_overview(budget_round, current_app.config["ROUND_CHART_SECONDS"]),
+            with_figures=False,
+        ),
         schedule=schedule_of(budget_round),
         threshold_now=threshold_for(
             None,
