@@ -708,6 +708,19 @@ def test_the_fragment_without_htmx_leads_to_the_page(client, auth):
     )
 
 
+@pytest.mark.parametrize("extra", ["round_id=2", "endpoint=x", "_external=1", "_anchor=x"])
+def test_the_fragment_without_htmx_keeps_only_the_simulators_parameters(client, auth, extra):
+    budget_round, _near, _far = simulator_round()
+    auth.login(f.person(finance=True))
+
+    response = client.get(f"/budgets/{budget_round.id}/simulation?base=2&policy=manual&{extra}")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == (
+        f"/budgets/{budget_round.id}?base=2&policy=manual#simulateur"
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

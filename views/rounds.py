@@ -468,7 +468,9 @@ def simulation(round_id: int):
         )
     budget_round = _round_or_404(round_id)
     if not is_htmx():
-        return redirect(url_for(".show", round_id=round_id, **request.args) + "#simulateur", 303)
+        # Only the simulator's own parameters: the others could be url_for's (_external…).
+        kept = {k: request.args[k] for k in ("base", "policy") if k in request.args}
+        return redirect(url_for(".show", round_id=round_id, **kept) + "#simulateur", 303)
     simulator = _simulator(budget_round, request.args, True)
     response = make_response(
         render_template(
