@@ -15,10 +15,10 @@ from markupsafe import Markup
 from services.money import format_cents
 from services.transparency import RoundOverview
 
-WIDTH, HEIGHT = 560, 240
-LEFT, RIGHT, TOP, BOTTOM = 100, 16, 20, 40
-BAR_ROW, BAR_LEFT, BAR_MAX = 48, 4, 400
-TITLE_MAX = 52
+WIDTH, HEIGHT = 420, 230
+LEFT, RIGHT, TOP, BOTTOM = 96, 12, 20, 40
+BAR_ROW, BAR_LEFT, BAR_MAX = 48, 4, 290
+TITLE_MAX = 44
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from tests import factories
 from tests.browser.conftest import expect, shoot, sign_in
 from tests.browser.test_page_quality import SIZES, assert_page_basics
 from tests.test_budget import managers, staff
+from views.charts import BAR_MAX
 
 pytestmark = pytest.mark.browser
 
@@ -339,7 +340,7 @@ def test_the_home_page_chart_renders(browsing, live):
             "rects => rects.map(r => r.getAttribute('width'))"
         )
     ]
-    assert widths[-1] == 400.0 and widths[0] == round(400 * 1_900 / 2_100, 1), widths
+    assert widths[-1] == BAR_MAX and widths[0] == round(BAR_MAX * 1_900 / 2_100, 1), widths
     assert widths[:8] == sorted(widths[:8], reverse=True), widths
     assert bars.nth(0).locator("text").first.text_content().endswith("…")  # a long title
     shoot(page, "home-charts")
