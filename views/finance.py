@@ -20,6 +20,7 @@ from services import finance_queries as fq
 from services.rounds import POLICY_LABELS
 
 from .htmx import is_htmx, vary_on_htmx
+from .rounds import AUDIT_LABELS
 from .workspace import STATUS_LABELS
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -36,18 +37,6 @@ STATE_LABELS = {
     "withdrawn": STATUS_LABELS["withdrawn"],
 }
 
-AUDIT_LABELS = {
-    "round.create": _l("Création du budget"),
-    "round.name": _l("Nom"),
-    "round.total": _l("Montant total"),
-    "round.base_threshold": _l("Seuil de base"),
-    "round.policy": _l("Règle de seuil"),
-    "round.opens_at": _l("Ouverture des engagements"),
-    "round.closes_at": _l("Clôture des engagements"),
-    "round.current": _l("Budget courant"),
-    "round.export": _l("Export CSV"),
-    "proposal.threshold_override": _l("Seuil propre d'une proposition"),
-}
 
 EXPORT_LABELS = {
     "engagements": _l("engagements"),

@@ -70,6 +70,7 @@ AUDIT_LABELS = {
     "round.opens_at": _l("Ouverture des engagements"),
     "round.closes_at": _l("Clôture des engagements"),
     "round.current": _l("Budget courant"),
+    "round.export": _l("Export CSV"),
     "proposal.threshold_override": _l("Seuil propre à l'action"),
 }
 FIELD_MESSAGES = {
