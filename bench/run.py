@@ -408,9 +408,9 @@ def stale(url: str, rng: random.Random) -> str:
     tokens = tokens_part.split("-")
     i = rng.randrange(len(tokens))
     # id.count.threshold.phase.version: only the count changes.
-    pid, count, *rest = tokens[i].split(".")
+    pid, count, *fields = tokens[i].split(".")
     count = str(int(count) + 1 if count == "0" else int(count) - 1)
-    tokens[i] = ".".join((pid, count, *rest))
+    tokens[i] = ".".join((pid, count, *fields))
     return f"{base}?s={'-'.join(tokens)}{amp}{rest}"
 
 
