@@ -1,6 +1,6 @@
 """Blueprints, error pages and template helpers."""
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -42,6 +42,14 @@ def my_groups() -> list:
     if "my_groups" not in g:
         g.my_groups = managed_groups(current_user) if current_user.is_authenticated else []
     return g.my_groups
+
+
+def sign_in_first():
+    """The answer for an anonymous person (the sign-in redirect, or htmx's); None once signed
+    in. Views that act return it when it is not None."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
 
 
 def error_response(status: int, message: str | None = None):

@@ -34,7 +34,7 @@ from services.proposals import budget_lines_of
 from services.transparency import round_overview
 from services.workspace_access import is_team
 
-from . import my_groups
+from . import my_groups, sign_in_first
 from .charts import overview_html
 from .forms import CommitForm, ThresholdForm, WithdrawForm, form_invalid
 from .htmx import is_htmx, vary_on_htmx
@@ -291,15 +291,9 @@ def _after_commit_action(card_id: int, error: DomainError | None, status: int, f
     )
 
 
-def _require_login_for_action():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
-
-
 @bp.post("/propositions/<int:proposal_id>/engagement")
 def commit(proposal_id: int):
-    if (response := _require_login_for_action()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     form = CommitForm()
     error = None
@@ -317,7 +311,7 @@ def commit(proposal_id: int):
 
 @bp.post("/propositions/<int:proposal_id>/retrait")
 def withdraw(proposal_id: int):
-    if (response := _require_login_for_action()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     form = WithdrawForm()
     error = None
@@ -335,7 +329,7 @@ def withdraw(proposal_id: int):
 
 @bp.post("/propositions/<int:proposal_id>/seuil")
 def threshold(proposal_id: int):
-    if (response := _require_login_for_action()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     card = catalog.card_by_id(proposal_id)
     if card is None:

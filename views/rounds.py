@@ -34,6 +34,7 @@ from services.simulation import Simulation, simulate_round
 from services.transparency import last_day_of, paris_day, round_overview
 from services.workspace_access import is_team
 
+from . import sign_in_first
 from .charts import overview_html
 from .forms import EmptyForm, RoundForm, SimulationForm, euros_input, form_invalid, parse_euros
 from .htmx import is_htmx, vary_on_htmx
@@ -88,12 +89,6 @@ def _labels():
 
 
 # Access ---------------------------------------------------------------------------------------
-
-
-def _login_required():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
 
 
 def _has_role(*roles: str) -> bool:
@@ -250,7 +245,7 @@ def _form_page(template: str, form: RoundForm, status: int = 200, **context):
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 def new():
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     _require_manager()
     if request.method == "GET":
@@ -269,7 +264,7 @@ def new():
 
 @bp.route("/<int:round_id>/modifier", methods=["GET", "POST"])
 def edit(round_id: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     _require_manager()
     budget_round = _round_or_404(round_id)
@@ -298,7 +293,7 @@ def edit(round_id: int):
 
 @bp.post("/<int:round_id>/courant")
 def make_current(round_id: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     form = EmptyForm()
     if not form.validate_on_submit():
@@ -461,7 +456,7 @@ def show(round_id: int):
 @bp.get("/<int:round_id>/simulation")
 def simulation(round_id: int):
     """The simulator's results alone, for htmx; a full page without it."""
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     if not _has_role(*READER_ROLES):
         raise NotAllowed(

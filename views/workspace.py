@@ -4,7 +4,6 @@ revisions, the transitions of its lifecycle, and its history."""
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -26,6 +25,7 @@ from services.errors import DomainError
 from services.illustrations import missing_alt_count
 from services.workspace_access import acts_for_origin, can_edit, is_team, require_edit
 
+from . import sign_in_first
 from .diffs import change_rows
 from .exchange import exchange_context
 from .forms import (
@@ -58,12 +58,6 @@ BLANK_LINES = 2
 @bp.app_context_processor
 def _labels():
     return {"proposal_status_labels": STATUS_LABELS}
-
-
-def _login_required():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
 
 
 # The form ------------------------------------------------------------------------------------
@@ -166,7 +160,7 @@ def _wants(action: str) -> bool:
 @bp.route("/groupes/<int:group_id>/propositions/nouvelle", methods=["GET", "POST"])
 def new(group_id: int):
     """A manager of a certified group writes a new proposal (saved as a draft)."""
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     group = db.session.get(ActionGroup, group_id)
     if group is None:
@@ -202,7 +196,7 @@ def new(group_id: int):
 
 @bp.get("/espace/propositions/<int:proposal_id>")
 def show(proposal_id: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     proposal = lifecycle.workspace_proposal(current_user, proposal_id)
     group = (
@@ -251,7 +245,7 @@ def show(proposal_id: int):
 
 @bp.route("/espace/propositions/<int:proposal_id>/modifier", methods=["GET", "POST"])
 def edit(proposal_id: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     proposal = lifecycle.workspace_proposal(current_user, proposal_id)
     require_edit(current_user, proposal)
@@ -295,7 +289,7 @@ def edit(proposal_id: int):
 @bp.post("/espace/apercu")
 def preview():
     """The live preview of the proposal form: Markdown and the budget lines' total (htmx)."""
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     form = _form(formdata=request.form)
     return vary_on_htmx(
@@ -305,7 +299,7 @@ def preview():
 
 @bp.get("/espace/propositions/<int:proposal_id>/historique")
 def history(proposal_id: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     proposal = lifecycle.workspace_proposal(current_user, proposal_id)
     revisions = lifecycle.revisions_of(proposal.id)
@@ -330,7 +324,7 @@ def _old_new(changes: dict) -> tuple[dict, dict]:
 
 @bp.post("/espace/propositions/<int:proposal_id>/historique/<int:number>/restauration")
 def restore(proposal_id: int, number: int):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     form = RestoreForm()
     if not form.validate_on_submit():
@@ -351,7 +345,7 @@ def restore(proposal_id: int, number: int):
 
 
 def _transition(proposal_id: int, form, run, done: str):
-    if (response := _login_required()) is not None:
+    if (response := sign_in_first()) is not None:
         return response
     if not form.validate_on_submit():
         raise form_invalid(form)
