@@ -301,10 +301,13 @@ class RoundAuditEntry:
     actor_name: str | None
     proposal_id: int | None
     proposal_title: str | None
+    proposal_slug: str | None = None
+    proposal_public: bool = False
 
 
-def round_audit(round_id: int, limit: int = AUDIT_LIMIT) -> list[RoundAuditEntry]:
-    """The round's latest audit entries (its settings, thresholds, exports), newest first."""
+def round_audit(round_id: int, limit: int = AUDIT_LIMIT, offset: int = 0) -> list[RoundAuditEntry]:
+    """The round's audit entries (its settings, thresholds, exports), newest first, with who
+    and which proposal: the finance dashboard's latest ones, a page of the round page's."""
     rows = db.session.execute(
         select(
             AuditEntry.id,
@@ -316,14 +319,23 @@ def round_audit(round_id: int, limit: int = AUDIT_LIMIT) -> list[RoundAuditEntry
             Person.display_name,
             Proposal.id,
             Proposal.title,
+            Proposal.slug,
+            Proposal.status,
         )
         .outerjoin(Person, Person.id == AuditEntry.actor_id)
         .outerjoin(Proposal, Proposal.id == AuditEntry.proposal_id)
         .where(AuditEntry.round_id == round_id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
+        .offset(offset)
     ).all()
-    return [RoundAuditEntry(*row) for row in rows]
+    return [RoundAuditEntry(*row[:10], row[10] == ProposalStatus.published) for row in rows]
+
+
+def round_audit_count(round_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.round_id == round_id)
+    )
 
 
 # The export's audit -----------------------------------------------------------------------

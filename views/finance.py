@@ -18,9 +18,10 @@ from werkzeug.routing import BuildError
 
 from services import finance_queries as fq
 from services.rounds import POLICY_LABELS
+from services.workspace_access import is_team
 
 from .htmx import is_htmx, vary_on_htmx
-from .rounds import AUDIT_LABELS
+from .rounds import AUDIT_LABELS, EXPORT_LABELS
 from .workspace import STATUS_LABELS
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -37,11 +38,6 @@ STATE_LABELS = {
     "withdrawn": STATUS_LABELS["withdrawn"],
 }
 
-
-EXPORT_LABELS = {
-    "engagements": _l("engagements"),
-    "reservations": _l("réservations"),
-}
 
 # Each table pages on its own: its page parameter, and the id of its fragment's root.
 TABLES = {
@@ -146,7 +142,8 @@ def dashboard():
                 choices=fq.round_choices(),
                 counts=fq.state_counts(budget_round.id),
                 state_labels=STATE_LABELS,
-                audit=fq.round_audit(budget_round.id),
+                audit_rows=fq.round_audit(budget_round.id),
+                team=is_team(current_user),
                 audit_labels=AUDIT_LABELS,
                 export_labels=EXPORT_LABELS,
                 round_url=round_page_url(budget_round.id),

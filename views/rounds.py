@@ -25,7 +25,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from models import AuditEntry, BudgetRound, Person, Proposal, ThresholdPolicy, db, utcnow
+from models import BudgetRound, Proposal, ThresholdPolicy, db, utcnow
+from services import finance_queries as fq
 from services import rounds as round_service
 from services.budget import threshold_for
 from services.errors import DomainError, NotAllowed
@@ -73,6 +74,10 @@ AUDIT_LABELS = {
     "round.current": _l("Budget courant"),
     "round.export": _l("Export CSV"),
     "proposal.threshold_override": _l("Seuil propre à l'action"),
+}
+EXPORT_LABELS = {
+    "engagements": _l("engagements"),
+    "reservations": _l("réservations"),
 }
 FIELD_MESSAGES = {
     "base_threshold": _l("Le seuil de base est un nombre entier de groupes, de 1 à 100 000."),
@@ -336,36 +341,11 @@ def index():
     )
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    entry: AuditEntry
-    actor_name: str | None
-    proposal_title: str | None
-    proposal_slug: str | None
-    proposal_public: bool
-
-
-def audit_page(round_id: int, page: int) -> tuple[list[AuditRow], int]:
-    """The round's audit log, newest first, with who and which proposal: two queries."""
-    total = db.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.round_id == round_id)
-    )
-    rows = db.session.execute(
-        select(AuditEntry, Person.display_name, Proposal.title, Proposal.slug, Proposal.status)
-        .outerjoin(Person, Person.id == AuditEntry.actor_id)
-        .outerjoin(Proposal, Proposal.id == AuditEntry.proposal_id)
-        .where(AuditEntry.round_id == round_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_PER_PAGE)
-        .offset((page - 1) * AUDIT_PER_PAGE)
-    ).all()
-    return (
-        [
-            AuditRow(entry, name, title, slug, status == "published")
-            for entry, name, title, slug, status in rows
-        ],
-        max(1, math.ceil(total / AUDIT_PER_PAGE)),
-    )
+def audit_page(round_id: int, page: int) -> tuple[list[fq.RoundAuditEntry], int]:
+    """A page of the round's audit log, newest first: two queries."""
+    total = fq.round_audit_count(round_id)
+    rows = fq.round_audit(round_id, AUDIT_PER_PAGE, (page - 1) * AUDIT_PER_PAGE)
+    return rows, max(1, math.ceil(total / AUDIT_PER_PAGE))
 
 
 def _round_figures(round_id: int) -> tuple[int, int]:
@@ -445,6 +425,7 @@ def show(round_id: int):
         context.update(
             audit_rows=audit_rows,
             audit_labels=AUDIT_LABELS,
+            export_labels=EXPORT_LABELS,
             page=page,
             pages=pages,
             team=is_team(current_user),
