@@ -5,6 +5,7 @@ from .base import Base, UTCDateTime, db, utcnow
 from .exchange import MessageRead, ProposalMessage
 from .groups import ActionGroup, MemberRole, Membership
 from .illustrations import THUMB_SUFFIX, Illustration
+from .ledger import AccountKind, AppendOnly, LedgerAccount, LedgerOperation
 from .people import STAFF_ROLES, Person, SignInFailure
 from .proposals import (
     BudgetLine,
@@ -19,6 +20,10 @@ from .proposals import (
 from .rounds import BudgetRound, Reservation, ThresholdPolicy
 
 __all__ = [
+    "AccountKind",
+    "AppendOnly",
+    "LedgerAccount",
+    "LedgerOperation",
     "STAFF_ROLES",
     "THUMB_SUFFIX",
     "BudgetLine",
