@@ -917,16 +917,25 @@ def test_a_round_not_yet_open_shows_its_opening_date_instead_of_the_commit_form(
     assert f"/propositions/{p.id}/engagement" not in page
 
 
+def fundable_with_unserved_commitments(round_, budget_cents: int, groups) -> Proposal:
+    """A fundable proposal whose commitments hold no reservation although budget may fit: the
+    state between a withdrawal (or a larger total) and its settlement."""
+    p = f.proposal(round_, threshold_override=1, budget_cents=budget_cents)
+    p.fundable_at = p.published_at
+    p.fundable_threshold = p.fundable_count = 1
+    db.session.commit()
+    f.commitments(p, list(groups))
+    return p
+
+
 def test_a_transition_yields_the_budget_to_older_commitments_waiting_elsewhere(app):
     # A fundable proposal whose two commitments wait for budget that fits (as between a
     # withdrawal and its settlement); then another proposal crosses its threshold.
     r = f.budget_round(total_cents=100_000, base_threshold=100)
-    waiting_on = f.proposal(r, threshold_override=1, budget_cents=30_000)
-    waiting_on.fundable_at = waiting_on.published_at
-    waiting_on.fundable_threshold = waiting_on.fundable_count = 1
     older = managers(2)
-    db.session.commit()
-    f.commitments(waiting_on, [db.session.get(ActionGroup, m.group_id) for m in older])
+    waiting_on = fundable_with_unserved_commitments(
+        r, 30_000, (db.session.get(ActionGroup, m.group_id) for m in older)
+    )
     crossing = f.proposal(r, threshold_override=2, budget_cents=30_000)
     first, second = managers(2)
     first.commit(crossing.id)
@@ -943,12 +952,10 @@ def test_a_transition_yields_the_budget_to_older_commitments_waiting_elsewhere(a
 
 def test_a_new_commitment_yields_the_budget_to_older_waiting_ones_then_takes_its_turn(app):
     r = f.budget_round(total_cents=100_000, base_threshold=100)
-    p = f.proposal(r, threshold_override=1, budget_cents=40_000)
-    p.fundable_at = p.published_at
-    p.fundable_threshold = p.fundable_count = 1
     older = managers(2)
-    db.session.commit()
-    f.commitments(p, [db.session.get(ActionGroup, m.group_id) for m in older])
+    p = fundable_with_unserved_commitments(
+        r, 40_000, (db.session.get(ActionGroup, m.group_id) for m in older)
+    )
     (newcomer,) = managers(1)
 
     newcomer.commit(p.id)

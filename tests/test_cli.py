@@ -6,6 +6,7 @@ from sqlalchemy import select
 from models import ActionGroup, AuditEntry, MemberRole, Membership, Person, db
 from tests import factories as f
 from tests.dbstate import snapshot
+from tests.test_budget import fundable_with_unserved_commitments
 
 PASSWORD = "un mot de passe solide"
 
@@ -219,10 +220,7 @@ def test_budget_settle_serves_a_commitment_left_waiting_by_a_stopped_server(runn
     # A fundable proposal whose last commitment was written but not served (as if the
     # process stopped between a withdrawal's transaction and its settlement).
     r = f.budget_round(total_cents=100_000)
-    p = f.proposal(r, threshold_override=1, budget_cents=30_000)
-    p.fundable_at = p.published_at
-    p.fundable_threshold = p.fundable_count = 1
-    f.commitments(p, [f.group(), f.group()])
+    p = fundable_with_unserved_commitments(r, 30_000, [f.group(), f.group()])
 
     result = runner.invoke(args=["budget", "settle"])
 
