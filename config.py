@@ -44,6 +44,17 @@ class Config:
     UPLOAD_MAX_FILES = _int("UPLOAD_MAX_FILES", 5)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 52 * 1024 * 1024)
     UPLOADS_PATH = os.environ.get("UPLOADS_PATH") or str(BASE_DIR / "instance" / "uploads")
+    # Receipts of spending requests (PDF, JPEG, PNG): each at most RECEIPT_MAX_BYTES and, for
+    # an image, RECEIPT_MAX_PIXELS; at most RECEIPT_MAX_FILES per request.
+    RECEIPT_MAX_BYTES = _int("RECEIPT_MAX_BYTES", 10 * 1024 * 1024)
+    RECEIPT_MAX_PIXELS = _int("RECEIPT_MAX_PIXELS", 50_000_000)
+    RECEIPT_MAX_FILES = _int("RECEIPT_MAX_FILES", 10)
+    # The movement's bank account, debited by the SEPA transfer files. The defaults are a
+    # demonstration account (a published example IBAN, valid but nobody's): every deployment
+    # must set its own. The BIC may stay empty within SEPA, but some banks ask for it.
+    SEPA_DEBTOR_NAME = os.environ.get("SEPA_DEBTOR_NAME") or "Commun (compte de démonstration)"
+    SEPA_DEBTOR_IBAN = os.environ.get("SEPA_DEBTOR_IBAN") or "FR1420041010050500013M02606"
+    SEPA_DEBTOR_BIC = os.environ.get("SEPA_DEBTOR_BIC", "")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed session cookie

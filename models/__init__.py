@@ -18,6 +18,13 @@ from .proposals import (
     fold_text,
 )
 from .rounds import BudgetRound, Reservation, ThresholdPolicy
+from .spending import (
+    SpendingCategory,
+    SpendingEvent,
+    SpendingReceipt,
+    SpendingRequest,
+    SpendingStatus,
+)
 
 __all__ = [
     "AccountKind",
@@ -45,6 +52,11 @@ __all__ = [
     "ProposalStatus",
     "Reservation",
     "SignInFailure",
+    "SpendingCategory",
+    "SpendingEvent",
+    "SpendingReceipt",
+    "SpendingRequest",
+    "SpendingStatus",
     "ThresholdPolicy",
     "UTCDateTime",
     "db",

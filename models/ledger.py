@@ -76,6 +76,8 @@ class LedgerOperation(db.Model):
         Index("uq_ledger_operation_reverses_id", "reverses_id", unique=True),
         # A donation is recorded once, whatever the number of imports of its file.
         Index("uq_ledger_operation_reference", "reference", unique=True),
+        Index("ix_ledger_operation_spending_request_id", "spending_request_id"),
+        Index("ix_ledger_operation_reservation_id", "reservation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +97,14 @@ class LedgerOperation(db.Model):
     )
     # The donations system's reference of an earmarked donation.
     reference: Mapped[str | None] = mapped_column(String(120))
+    # What caused it: the spending request it pays, and for the round's part the reservation
+    # it is charged to (what is left of a reservation is its amount less these charges).
+    spending_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spending_request.id", ondelete="RESTRICT")
+    )
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reservation.id", ondelete="RESTRICT")
+    )
 
 
 class AppendOnly(Exception):

@@ -13,6 +13,8 @@ from models import (
     Person,
     Proposal,
     ProposalStatus,
+    SpendingRequest,
+    SpendingStatus,
     db,
     utcnow,
 )
@@ -151,8 +153,8 @@ def withdraw_commitment(actor: Person, group_id: int, proposal_id: int) -> None:
     """Withdraw the group's commitment, and give its reservation back to the round.
 
     Rule 4: allowed while the proposal is not fundable; afterwards only if nothing was spent
-    on it. Nothing can be spent on a commitment yet (spending requests do not exist), so
-    withdrawal stays allowed after the transition, and the proposal stays fundable. The freed
+    on it: no approved spending request is linked to the commitment (checked under the
+    commitment's lock, which an approval takes too). The proposal stays fundable. The freed
     budget then goes to the commitments waiting for it and, under the scaled policy, may make
     other proposals fundable (`settle_round`, after this transaction).
     """
@@ -178,12 +180,33 @@ def _withdraw(actor: Person, group_id: int, proposal_id: int) -> int | None:
         )
         if commitment is None:
             raise Conflict(_("Ce groupe n'est pas engagé sur cette action."))
+        if proposal.is_fundable and _spent_on(commitment.id):
+            raise Conflict(
+                _(
+                    "Le groupe a déjà des dépenses approuvées pour cette action : son "
+                    "engagement ne peut plus être retiré."
+                )
+            )
         commitment.status = CommitmentStatus.withdrawn
         commitment.withdrawn_at = utcnow()
         proposal.commitment_count -= 1
         proposal.live_version += 1
         released = release_for_commitment(proposal, commitment)
         return proposal.round_id if released else None
+
+
+def _spent_on(commitment_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(SpendingRequest.id)
+            .where(
+                SpendingRequest.commitment_id == commitment_id,
+                SpendingRequest.status.in_([SpendingStatus.approved, SpendingStatus.paid]),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def set_threshold_override(

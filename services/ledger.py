@@ -8,7 +8,7 @@ a reversing operation, once per operation.
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
@@ -81,6 +81,8 @@ def _record(
     actor_id: int | None,
     reference: str | None = None,
     reverses_id: int | None = None,
+    spending_request_id: int | None = None,
+    reservation_id: int | None = None,
 ) -> LedgerOperation:
     """One operation, in the caller's transaction, with both accounts already locked."""
     if amount_cents <= 0:
@@ -103,6 +105,8 @@ def _record(
         actor_id=actor_id,
         reference=reference,
         reverses_id=reverses_id,
+        spending_request_id=spending_request_id,
+        reservation_id=reservation_id,
     )
     source.balance_cents -= amount_cents
     destination.balance_cents += amount_cents
@@ -212,10 +216,36 @@ def reverse(actor: Person, operation_id: int, reason: str) -> int:
                 reason,
                 actor.id,
                 reverses_id=operation.id,
+                # A reversed charge gives its reservation back what it took.
+                spending_request_id=operation.spending_request_id,
+                reservation_id=operation.reservation_id,
             ).id
     except IntegrityError as error:
         # Two corrections of the same operation at the same instant: the index keeps one.
         raise Conflict(_("Cette opération vient d'être corrigée.")) from error
+
+
+def charged_on_reservation(reservation_id: int) -> int:
+    """What the spending charged to a reservation adds up to, its reversals deducted."""
+    signed = case(
+        (LedgerOperation.reverses_id.is_(None), LedgerOperation.amount_cents),
+        else_=-LedgerOperation.amount_cents,
+    )
+    return db.session.scalar(
+        select(func.coalesce(func.sum(signed), 0)).where(
+            LedgerOperation.reservation_id == reservation_id
+        )
+    )
+
+
+def round_spent_cents(round_id: int) -> int:
+    """What the round paid for the actions it funds: what left its account, less reversals."""
+    balance = db.session.scalar(
+        select(LedgerAccount.balance_cents).where(
+            LedgerAccount.kind == AccountKind.round, LedgerAccount.round_id == round_id
+        )
+    )
+    return -(balance or 0)
 
 
 def envelope_balance(group_id: int) -> int:
