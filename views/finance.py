@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from services import finance_queries as fq
+from services.ledger import round_spent_cents
 from services.rounds import POLICY_LABELS
 from services.workspace_access import is_team
 
@@ -147,6 +148,7 @@ def dashboard():
                 audit_labels=AUDIT_LABELS,
                 export_labels=EXPORT_LABELS,
                 round_url=round_page_url(budget_round.id),
+                spent_cents=round_spent_cents(budget_round.id),
                 policy_label=POLICY_LABELS[budget_round.policy](),
                 page_url=_page_urls(budget_round, pages),
                 tables=TABLES,

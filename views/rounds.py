@@ -30,6 +30,7 @@ from services import finance_queries as fq
 from services import rounds as round_service
 from services.budget import threshold_for
 from services.errors import DomainError, NotAllowed
+from services.ledger import round_spent_cents
 from services.money import format_paris
 from services.simulation import Simulation, simulate_round
 from services.transparency import last_day_of, paris_day, round_overview
@@ -411,6 +412,7 @@ def show(round_id: int):
         ),
         fundable_count=fundable_count,
         outside_budget=outside_budget,
+        spent_cents=round_spent_cents(budget_round.id),
         may_manage=_has_role(*round_service.ROUND_ROLES),
         reader=reader,
         action_form=EmptyForm(formdata=None),
