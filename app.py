@@ -32,9 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from views import register_views
+    from views import ledger, register_views, spending, spending_queue
 
     register_views(app)
+    app.register_blueprint(ledger.bp)
+    app.register_blueprint(spending.bp)
+    app.register_blueprint(spending_queue.bp)
 
     from cli import register_cli
 

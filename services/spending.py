@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import case, func, or_, select
 
@@ -205,7 +206,9 @@ def chargeable_commitments(group_id: int) -> list[Chargeable]:
             proposal_id=proposal_id,
             proposal_title=title,
             reservation_cents=amount,
-            left_cents=None if reservation_id is None else amount - charged.get(reservation_id, 0),
+            left_cents=None
+            if reservation_id is None
+            else max(0, amount - charged.get(reservation_id, 0)),
         )
         for commitment_id, proposal_id, title, reservation_id, amount in rows
     ]
@@ -256,48 +259,52 @@ def _one_line(value: str) -> str:
     return " ".join((value or "").split())
 
 
-def clean_fields(group_id: int, fields: RequestFields) -> RequestFields:
-    """The fields as stored, or Invalid with every problem found, in French."""
-    problems = []
+class InvalidFields(Invalid):
+    """Fields refused, each problem under the name of its field (for a form to show it there)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+def field_problems(group_id: int, fields: RequestFields) -> tuple[RequestFields, dict[str, str]]:
+    """The fields as they would be stored, and what is wrong, by field name, in French."""
+    problems = {}
     title = _one_line(fields.title)
     if not title:
-        problems.append(_("Donnez un titre à la demande."))
+        problems["title"] = _("Donnez un titre à la demande.")
     elif len(title) > TITLE_MAX_LENGTH:
-        problems.append(_("Le titre ne peut dépasser %(max)d caractères.", max=TITLE_MAX_LENGTH))
+        problems["title"] = _("Le titre ne peut dépasser %(max)d caractères.", max=TITLE_MAX_LENGTH)
     if not isinstance(fields.category, SpendingCategory):
-        problems.append(_("Choisissez une catégorie de dépense."))
+        problems["category"] = _("Choisissez une catégorie de dépense.")
     if not 0 < fields.amount_cents <= AMOUNT_MAX_CENTS:
-        problems.append(
-            _(
-                "Le montant est compris entre 0,01 € et %(max)s.",
-                max=format_cents(AMOUNT_MAX_CENTS),
-            )
+        problems["amount_cents"] = _(
+            "Le montant est compris entre 0,01 € et %(max)s.", max=format_cents(AMOUNT_MAX_CENTS)
         )
     today = utcnow().date()
     if fields.spent_on > today + timedelta(days=1):
-        problems.append(_("La date de la dépense ne peut être dans le futur."))
+        problems["spent_on"] = _("La date de la dépense ne peut être dans le futur.")
     elif fields.spent_on < today - OLDEST_EXPENSE:
-        problems.append(_("Les dépenses de plus de deux ans ne sont plus remboursées."))
+        problems["spent_on"] = _("Les dépenses de plus de deux ans ne sont plus remboursées.")
     explanation = (fields.explanation or "").strip()
     if len(explanation) > EXPLANATION_MAX_LENGTH:
-        problems.append(
-            _(
-                "L'explication ne peut dépasser %(max)d caractères.",
-                max=EXPLANATION_MAX_LENGTH,
-            )
+        problems["explanation"] = _(
+            "L'explication ne peut dépasser %(max)d caractères.", max=EXPLANATION_MAX_LENGTH
         )
     payee_name = _one_line(fields.payee_name)
     if not payee_name:
-        problems.append(_("Indiquez qui est payé : le fournisseur ou la personne à rembourser."))
+        problems["payee_name"] = _(
+            "Indiquez qui est payé : le fournisseur ou la personne à rembourser."
+        )
     elif len(payee_name) > PAYEE_MAX_LENGTH:
-        problems.append(
-            _("Le nom du bénéficiaire ne peut dépasser %(max)d caractères.", max=PAYEE_MAX_LENGTH)
+        problems["payee_name"] = _(
+            "Le nom du bénéficiaire ne peut dépasser %(max)d caractères.", max=PAYEE_MAX_LENGTH
         )
     iban = fields.payee_iban
     try:
         iban = validate_iban(fields.payee_iban)
     except Invalid as error:
-        problems.append(error.message)
+        problems["payee_iban"] = error.message
     if fields.commitment_id is not None:
         commitment = db.session.get(Commitment, fields.commitment_id)
         proposal = commitment and db.session.get(Proposal, commitment.proposal_id)
@@ -307,15 +314,11 @@ def clean_fields(group_id: int, fields: RequestFields) -> RequestFields:
             or commitment.status != CommitmentStatus.active
             or not proposal.is_fundable
         ):
-            problems.append(
-                _(
-                    "Une dépense ne peut être rattachée qu'à un engagement du groupe sur "
-                    "une action finançable."
-                )
+            problems["commitment_id"] = _(
+                "Une dépense ne peut être rattachée qu'à un engagement du groupe sur "
+                "une action finançable."
             )
-    if problems:
-        raise Invalid(" ".join(problems))
-    return RequestFields(
+    cleaned = RequestFields(
         title=title,
         category=fields.category,
         amount_cents=fields.amount_cents,
@@ -325,6 +328,15 @@ def clean_fields(group_id: int, fields: RequestFields) -> RequestFields:
         payee_iban=iban,
         commitment_id=fields.commitment_id,
     )
+    return cleaned, problems
+
+
+def clean_fields(group_id: int, fields: RequestFields) -> RequestFields:
+    """The fields as stored, or InvalidFields with every problem found."""
+    cleaned, problems = field_problems(group_id, fields)
+    if problems:
+        raise InvalidFields(problems)
+    return cleaned
 
 
 def _check_files(files: list[UploadedFile]) -> list:
@@ -387,7 +399,7 @@ def _require_status(spending: SpendingRequest, *allowed: SpendingStatus) -> None
             _(
                 "Cette demande est maintenant « %(status)s » : cette action n'est plus possible. "
                 "Rechargez la page.",
-                status=STATUS_NAMES[spending.status],
+                status=str(STATUS_NAMES[spending.status]),
             )
         )
 
@@ -482,13 +494,13 @@ def _add_receipt_rows(spending: SpendingRequest, person: Person, checked: list) 
 
 
 STATUS_NAMES = {
-    SpendingStatus.draft: "brouillon",
-    SpendingStatus.awaiting_group: "à valider par le groupe",
-    SpendingStatus.awaiting_finance: "en examen par l'équipe financière",
-    SpendingStatus.info_requested: "informations demandées",
-    SpendingStatus.approved: "approuvée",
-    SpendingStatus.paid: "payée",
-    SpendingStatus.refused: "refusée",
+    SpendingStatus.draft: _l("brouillon"),
+    SpendingStatus.awaiting_group: _l("à valider par le groupe"),
+    SpendingStatus.awaiting_finance: _l("en examen par l'équipe financière"),
+    SpendingStatus.info_requested: _l("informations demandées"),
+    SpendingStatus.approved: _l("approuvée"),
+    SpendingStatus.paid: _l("payée"),
+    SpendingStatus.refused: _l("refusée"),
 }
 
 
@@ -684,6 +696,30 @@ def answer_request(
         _log(spending, person, "answered", before, comment)
 
 
+def delete_draft(person: Person, request_id: int, version: int | None = None) -> int:
+    """A draft never submitted is deleted with its receipts (files after the commit); the
+    group's id. Once submitted, a request stays, whatever becomes of it: its timeline is the
+    record of who asked for what."""
+    with write_transaction():
+        spending = _lock_for_group(person, request_id)
+        _require_status(spending, SpendingStatus.draft)
+        _require_version(spending, version)
+        if spending.submitted_at is not None:
+            raise Conflict(
+                _(
+                    "Cette demande a déjà été déposée une fois : elle reste, avec son "
+                    "historique. Modifiez-la, ou laissez-la en brouillon."
+                )
+            )
+        stored = [r.stored_name for r in request_receipts(request_id)]
+        group_id = spending.group_id
+        db.session.delete(spending)
+    receipt_files.remove_receipt_files(
+        [receipt_files.receipt_path(_uploads_root(), name) for name in stored]
+    )
+    return group_id
+
+
 # The finance team's actions ------------------------------------------------------------------
 
 
@@ -861,3 +897,120 @@ def charges_on(commitment_id: int) -> int:
         db.session.scalars(select(Reservation.id).where(Reservation.commitment_id == commitment_id))
     )
     return sum(_charged_by_reservation(reservation_ids).values())
+
+
+# Reading, for the group's pages --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnvelopeEntry:
+    """One operation in or out of a group's envelope, signed as the group reads it."""
+
+    operation_id: int
+    at: datetime
+    signed_cents: int  # > 0: into the envelope; < 0: out of it
+    reason: str
+    spending_request_id: int | None
+    reverses_id: int | None
+
+
+@dataclass(frozen=True)
+class EnvelopePage:
+    balance_cents: int
+    total: int  # the envelope's operations, all pages together
+    entries: list[EnvelopeEntry]
+
+
+def envelope_history(
+    group_id: int, limit: int, offset: int = 0, counted: bool = True
+) -> EnvelopePage:
+    """The envelope's balance and a page of its operations, the latest first: three queries
+    whatever their number (the account, the count, the page); two without the count
+    (`counted=False`: the total is then None)."""
+    row = db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.balance_cents).where(
+            LedgerAccount.kind == AccountKind.envelope, LedgerAccount.group_id == group_id
+        )
+    ).first()
+    if row is None:  # no donation yet: the account is created with the first operation
+        return EnvelopePage(balance_cents=0, total=0, entries=[])
+    account_id, balance = row
+    touches = or_(
+        LedgerOperation.source_id == account_id, LedgerOperation.destination_id == account_id
+    )
+    total = (
+        db.session.scalar(select(func.count(LedgerOperation.id)).where(touches))
+        if counted
+        else None
+    )
+    rows = db.session.execute(
+        select(
+            LedgerOperation.id,
+            LedgerOperation.at,
+            LedgerOperation.amount_cents,
+            LedgerOperation.destination_id,
+            LedgerOperation.reason,
+            LedgerOperation.spending_request_id,
+            LedgerOperation.reverses_id,
+        )
+        .where(touches)
+        .order_by(LedgerOperation.at.desc(), LedgerOperation.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    entries = [
+        EnvelopeEntry(
+            operation_id=op_id,
+            at=at,
+            signed_cents=amount if destination_id == account_id else -amount,
+            reason=reason,
+            spending_request_id=request_id,
+            reverses_id=reverses_id,
+        )
+        for op_id, at, amount, destination_id, reason, request_id, reverses_id in rows
+    ]
+    return EnvelopePage(balance_cents=balance, total=total, entries=entries)
+
+
+def group_requests(
+    group_id: int, limit: int, offset: int = 0, counted: bool = True
+) -> tuple[list[SpendingRequest], int | None]:
+    """A page of the group's requests, the latest first, and how many it has: two queries
+    (one with `counted=False`, and None for how many)."""
+    total = (
+        db.session.scalar(
+            select(func.count(SpendingRequest.id)).where(SpendingRequest.group_id == group_id)
+        )
+        if counted
+        else None
+    )
+    rows = list(
+        db.session.scalars(
+            select(SpendingRequest)
+            .where(SpendingRequest.group_id == group_id)
+            .order_by(SpendingRequest.created_at.desc(), SpendingRequest.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return rows, total
+
+
+def viewable_receipt(person: Person | None, receipt_id: int) -> SpendingReceipt:
+    """A receipt, for its request's group managers and the finance team; 404 or 403."""
+    receipt = db.session.get(SpendingReceipt, receipt_id)
+    if receipt is None:
+        raise NotFound(_("Ce justificatif n'existe pas."))
+    viewable_request(person, receipt.request_id)
+    return receipt
+
+
+def linked_action(commitment_id: int | None) -> Proposal | None:
+    """The action a request is linked to through the group's commitment, if any."""
+    if commitment_id is None:
+        return None
+    return db.session.scalar(
+        select(Proposal)
+        .join(Commitment, Commitment.proposal_id == Proposal.id)
+        .where(Commitment.id == commitment_id)
+    )

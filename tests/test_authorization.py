@@ -448,6 +448,293 @@ def _round_edit_form(world: World, role: str) -> dict:
     }
 
 
+# The finance team's queue of spending requests
+
+
+def _approved_spending(world: World) -> int:
+    """An approved request of the certified group's, written directly; its id."""
+    from datetime import date
+
+    from models import SpendingCategory, SpendingRequest, SpendingStatus, utcnow
+
+    manager = world.people["manager_certified"]
+    row = SpendingRequest(
+        group_id=world.certified.id,
+        author_id=manager.id,
+        last_editor_id=manager.id,
+        title="Tracts",
+        category=SpendingCategory.printing,
+        amount_cents=12_000,
+        spent_on=date(2027, 2, 1),
+        payee_name="Imprimerie du Port",
+        payee_iban="FR1420041010050500013M02606",
+        status=SpendingStatus.approved,
+        round_cents=0,
+        envelope_cents=12_000,
+        submitted_at=utcnow(),
+        decided_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.commit()
+    world.ids["spending"] = row.id
+    return row.id
+
+
+def _payment_form(w: World, role: str) -> dict:
+    return {"ids": str(_approved_spending(w)), "portee": "selection", "date": "2099-01-02"}
+
+
+def _marked_paid(world: World, role: str, client) -> None:
+    from models import SpendingEvent, SpendingRequest, SpendingStatus
+
+    assert fresh(SpendingRequest, world.ids["spending"]).status == SpendingStatus.paid
+    event = db.session.scalar(
+        select(SpendingEvent).where(
+            SpendingEvent.request_id == world.ids["spending"], SpendingEvent.action == "paid"
+        )
+    )
+    assert event.actor_id == world.people[role].id
+
+
+# The grand livre: the finance team and admins
+
+
+def _donations_csv(world: World) -> bytes:
+    row = f"2026-11-03;{world.certified.id};12,50;DON-1"
+    return f"date;groupe;montant;référence\r\n{row}\r\n".encode()
+
+
+def _donations_file(w: World, role: str) -> dict:
+    from io import BytesIO
+
+    return {"file": (BytesIO(_donations_csv(w)), "dons.csv")}
+
+
+def _donations_confirmed(w: World, role: str) -> dict:
+    import base64
+
+    return {"content": base64.b64encode(_donations_csv(w)).decode(), "filename": "dons.csv"}
+
+
+def _donations_imported(world: World, role: str, client) -> None:
+    from models import LedgerOperation
+
+    db.session.rollback()
+    operation = db.session.scalar(
+        select(LedgerOperation).where(LedgerOperation.reference == "DON-1")
+    )
+    assert (operation.amount_cents, operation.actor_id) == (1_250, world.people[role].id)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "ledger.import"))
+    assert entry.actor_id == world.people[role].id
+
+
+def _allocated(world: World, role: str, client) -> None:
+    from models import LedgerOperation
+    from services.ledger import envelope_balance
+
+    db.session.rollback()
+    assert envelope_balance(world.certified.id) == 12_050
+    operation = db.session.scalar(
+        select(LedgerOperation).where(LedgerOperation.reference == "MAN-1")
+    )
+    assert operation.actor_id == world.people[role].id
+
+
+def _operation_to_correct(w: World, role: str) -> dict:
+    """An allocation recorded by the finance team before the request; its id in w.ids."""
+    from services import ledger
+
+    w.ids["operation"] = ledger.allocate(w.people["finance"], w.certified.id, 5_000, "Don")
+    return {"reason": "Don mal attribué"}
+
+
+def _corrected(world: World, role: str, client) -> None:
+    from models import LedgerOperation
+
+    db.session.rollback()
+    reversal = db.session.scalar(
+        select(LedgerOperation).where(LedgerOperation.reverses_id == world.ids["operation"])
+    )
+    assert (reversal.amount_cents, reversal.actor_id) == (5_000, world.people[role].id)
+
+
+# Spending requests: the group's side and the finance team's decisions (views/spending.py).
+# Each route's data function writes the request it acts on (directly, like the factories), so
+# that every role meets the same request in the state where the route makes sense. The author
+# is the certified group's manager, except for validation: that takes a second manager, so the
+# request to validate is by a co-manager of the group and manager_certified validates it.
+
+
+def _spending_request(w: World, status: str, author: Person | None = None) -> dict:
+    """A request of the certified group's in this status, with one receipt (a row: no file is
+    read by these routes); its id and its receipt's in w.ids."""
+    from datetime import date
+
+    from models import SpendingCategory, SpendingReceipt, SpendingRequest, SpendingStatus
+
+    author = author or w.people["manager_certified"]
+    row = SpendingRequest(
+        group_id=w.certified.id,
+        author_id=author.id,
+        last_editor_id=author.id,
+        title="Tracts",
+        category=SpendingCategory.printing,
+        amount_cents=12_000,
+        spent_on=date.today() - timedelta(days=3),
+        payee_name="Imprimerie du Port",
+        payee_iban="FR1420041010050500013M02606",
+        status=SpendingStatus(status),
+        version=1,
+    )
+    db.session.add(row)
+    db.session.flush()
+    receipt = SpendingReceipt(
+        request_id=row.id,
+        stored_name=f"{row.id:032x}.pdf",
+        filename="facture.pdf",
+        content_type="application/pdf",
+        size=100,
+        sha256="0" * 64,
+    )
+    db.session.add(receipt)
+    db.session.commit()
+    w.ids["request"], w.ids["receipt"] = row.id, receipt.id
+    return {"version": "1"}
+
+
+def _spending_to_validate(w: World, role: str) -> dict:
+    co_manager = _person("gestion-bis@example.org")
+    f.member(co_manager, w.certified, "manager")
+    return _spending_request(w, "awaiting_group", author=co_manager)
+
+
+def _spending_to_approve(w: World, role: str) -> dict:
+    from services import ledger
+
+    ledger.allocate(w.people["finance"], w.certified.id, 50_000, "Dons fléchés")
+    return {**_spending_request(w, "awaiting_finance"), "comment": "Bon pour paiement"}
+
+
+def _spending_form(w: World, role: str) -> dict:
+    from datetime import date
+    from io import BytesIO
+
+    from tests.test_spending import PDF
+
+    return {
+        "title": "Matériel de la fête",
+        "category": "equipment_purchase",
+        "amount": "120,50",
+        "spent_on": (date.today() - timedelta(days=3)).isoformat(),
+        "explanation": "",
+        "payee_name": "Quincaillerie du marché",
+        "payee_iban": "FR14 2004 1010 0505 0001 3M02 606",
+        "commitment": "",
+        "receipts": (BytesIO(PDF), "facture.pdf"),
+    }
+
+
+def _spending_edit_form(w: World, role: str) -> dict:
+    # An empty IBAN keeps the stored one (the group's managers never see it whole).
+    form = {**_spending_form(w, role), "title": "Tracts et affiches", "payee_iban": ""}
+    form.pop("receipts")
+    return {**form, **_spending_request(w, "draft")}
+
+
+def _receipt_form(w: World, role: str) -> dict:
+    from io import BytesIO
+
+    from tests.test_spending import PDF
+
+    return {**_spending_request(w, "draft"), "receipts": (BytesIO(PDF), "devis.pdf")}
+
+
+def _spending_row(world: World):
+    from models import SpendingRequest
+
+    return fresh(SpendingRequest, world.ids["request"])
+
+
+def _spending_filed(world: World, role: str, client) -> None:
+    from models import SpendingReceipt, SpendingRequest
+
+    db.session.rollback()
+    row = db.session.scalar(
+        select(SpendingRequest).where(SpendingRequest.title == "Matériel de la fête")
+    )
+    assert (row.author_id, row.amount_cents, row.status.value) == (
+        world.people[role].id,
+        12_050,
+        "draft",
+    )
+    receipts = db.session.scalars(
+        select(SpendingReceipt).where(SpendingReceipt.request_id == row.id)
+    ).all()
+    assert [r.filename for r in receipts] == ["facture.pdf"]
+
+
+def _spending_edited(world: World, role: str, client) -> None:
+    row = _spending_row(world)
+    assert (row.title, row.version, row.last_editor_id) == (
+        "Tracts et affiches",
+        2,
+        world.people[role].id,
+    )
+    assert row.payee_iban == "FR1420041010050500013M02606"
+
+
+def _receipts_of(world: World) -> list[str]:
+    from models import SpendingReceipt
+
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            select(SpendingReceipt.filename)
+            .where(SpendingReceipt.request_id == world.ids["request"])
+            .order_by(SpendingReceipt.id)
+        )
+    )
+
+
+def _receipt_added(world: World, role: str, client) -> None:
+    assert _receipts_of(world) == ["facture.pdf", "devis.pdf"]
+
+
+def _receipt_removed(world: World, role: str, client) -> None:
+    assert _receipts_of(world) == []
+
+
+def _transfer_file_recorded(world: World, role: str, client) -> None:
+    db.session.rollback()
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "spending.transfer_file")
+    )
+    assert entry.actor_id == world.people[role].id
+    assert f"COMMUN-REQ-{world.ids['spending']}" in entry.reason
+
+
+def _spending_deleted(world: World, role: str, client) -> None:
+    assert _spending_row(world) is None
+
+
+def _spending_now(status: str, action: str):
+    """The request is in `status`, and its last event is `action` by the person who posted."""
+
+    def effect(world: World, role: str, client) -> None:
+        from models import SpendingEvent
+
+        assert _spending_row(world).status.value == status
+        event = db.session.scalar(
+            select(SpendingEvent)
+            .where(SpendingEvent.request_id == world.ids["request"])
+            .order_by(SpendingEvent.id.desc())
+            .limit(1)
+        )
+        assert (event.action, event.actor_id) == (action, world.people[role].id)
+
+    return effect
+
+
 # The route table ---------------------------------------------------------------------------
 
 
@@ -593,6 +880,85 @@ ROUTES = {
     "illustrations.delete": Route(
         "/espace/illustrations/{illustration}/suppression", lambda w, r: {}, _illustration_deleted
     ),
+    # The finance team's queue of spending requests
+    "spending_queue.mark_paid": Route("/finance/depenses/paiement", _payment_form, _marked_paid),
+    # SHOWN: the SEPA file is a download that changes nothing
+    "spending_queue.transfer_file": Route(
+        "/finance/depenses/virements", _payment_form, _transfer_file_recorded
+    ),
+    # The grand livre: the finance team and admins (SHOWN: the import's preview)
+    "ledger.import_preview": Route("/finance/dons/import", _donations_file, _previewed),
+    "ledger.import_apply": Route(
+        "/finance/dons/import/confirmation", _donations_confirmed, _donations_imported
+    ),
+    "ledger.allocate": Route(
+        "/finance/dons/nouveau",
+        lambda w, role: {
+            "group_id": w.certified.id,
+            "amount": "120,50",
+            "reason": "Don fléché de la fête",
+            "reference": "MAN-1",
+        },
+        _allocated,
+    ),
+    "ledger.reverse": Route(
+        "/finance/grand-livre/operations/{operation}/correction",
+        _operation_to_correct,
+        _corrected,
+    ),
+    # Spending requests (views/spending.py): the group's managers, then the finance team
+    "spending.new": Route(
+        "/groupes/{certified}/depenses/nouvelle", _spending_form, _spending_filed
+    ),
+    "spending.edit": Route("/depenses/{request}/modifier", _spending_edit_form, _spending_edited),
+    "spending.add_receipts": Route(
+        "/depenses/{request}/justificatifs", _receipt_form, _receipt_added
+    ),
+    "spending.remove_receipt": Route(
+        "/depenses/justificatifs/{receipt}/retrait",
+        lambda w, role: _spending_request(w, "draft"),
+        _receipt_removed,
+    ),
+    "spending.submit": Route(
+        "/depenses/{request}/depot",
+        lambda w, role: _spending_request(w, "draft"),
+        _spending_now("awaiting_group", "submitted"),
+    ),
+    "spending.delete": Route(
+        "/depenses/{request}/suppression",
+        lambda w, role: _spending_request(w, "draft"),
+        _spending_deleted,
+    ),
+    "spending.validate": Route(
+        "/depenses/{request}/validation",
+        _spending_to_validate,
+        _spending_now("awaiting_finance", "validated"),
+    ),
+    "spending.return_to_draft": Route(
+        "/depenses/{request}/brouillon",
+        lambda w, role: {**_spending_to_validate(w, role), "comment": "Il manque le devis."},
+        _spending_now("draft", "returned"),
+    ),
+    "spending.answer": Route(
+        "/depenses/{request}/reponse",
+        lambda w, role: {**_spending_request(w, "info_requested"), "comment": "Celle du 12."},
+        _spending_now("awaiting_finance", "answered"),
+    ),
+    "spending.request_information": Route(
+        "/depenses/{request}/informations",
+        lambda w, role: {**_spending_request(w, "awaiting_finance"), "comment": "Le devis ?"},
+        _spending_now("info_requested", "info_requested"),
+    ),
+    "spending.approve": Route(
+        "/depenses/{request}/approbation",
+        _spending_to_approve,
+        _spending_now("approved", "approved"),
+    ),
+    "spending.refuse": Route(
+        "/depenses/{request}/refus",
+        lambda w, role: {**_spending_request(w, "awaiting_finance"), "comment": "Hors sujet."},
+        _spending_now("refused", "refused"),
+    ),
 }
 
 # Outcomes: DONE answers 303 and has the route's effect; LOGIN redirects to the sign-in page;
@@ -602,6 +968,7 @@ ROUTES = {
 DONE, LOGIN, DENIED, IGNORED = "done", "login", "denied", "ignored"
 HIDDEN = "hidden"
 SHOWN = "shown"  # 200: a page or fragment that writes nothing (the live preview)
+RECORDED = "recorded"  # 200: a file that changes nothing but is recorded in the audit log
 ADMIN_ONLY = (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DONE)
 
 EXPECTED = {
@@ -643,6 +1010,28 @@ EXPECTED = {
     "illustrations.move":   (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
     "illustrations.cover":  (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
     "illustrations.delete": (LOGIN, HIDDEN, HIDDEN, DONE, DENIED, HIDDEN, DENIED),
+    # The finance team's queue of spending requests
+    "spending_queue.mark_paid":     (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "spending_queue.transfer_file": (LOGIN, DENIED, DENIED, DENIED, DENIED, RECORDED, RECORDED),
+    # The grand livre: the finance team and admins
+    "ledger.import_preview": (LOGIN, DENIED, DENIED, DENIED, DENIED, SHOWN, SHOWN),
+    "ledger.import_apply":   (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "ledger.allocate":       (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "ledger.reverse":        (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    # Spending requests: the group's managers act for their certified group (the finance team
+    # and admins see the request but may not act for the group); the finance team decides.
+    "spending.new":              (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.edit":             (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.add_receipts":     (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.remove_receipt":   (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.submit":           (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.delete":           (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.validate":         (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.return_to_draft":  (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.answer":           (LOGIN, DENIED, DENIED, DONE, DENIED, DENIED, DENIED),
+    "spending.request_information": (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "spending.approve":          (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
+    "spending.refuse":           (LOGIN, DENIED, DENIED, DENIED, DENIED, DONE, DONE),
 }  # fmt: skip
 
 MUTATING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -671,6 +1060,9 @@ def test_matrix_paths_reach_their_endpoints(app):
         "illustration": 1,
         "round": 1,
         "next_round": 2,
+        "operation": 1,
+        "request": 1,
+        "receipt": 1,
     }
     for endpoint, route in ROUTES.items():
         assert adapter.match(route.path.format(**ids), method="POST")[0] == endpoint
@@ -692,6 +1084,10 @@ def test_authorization_matrix(client, auth, endpoint, role):
 
     if expected == DONE:
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        route.effect(world, role, client)
+        return
+    if expected == RECORDED:
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
         route.effect(world, role, client)
         return
     if expected == LOGIN:

@@ -97,4 +97,5 @@ def test_pages_issue_the_same_number_of_queries_with_10_or_1000_rows(client, aut
     big = measure(client, auth, pages, person)
 
     assert small == big
-    assert max(small.values()) <= 8, small
+    # The most: the group page for its manager, with the envelope and the spending requests.
+    assert max(small.values()) <= 9, small

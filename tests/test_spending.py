@@ -19,6 +19,7 @@ from models import (
     db,
 )
 from services import ledger, spending
+from services import receipts as receipt_files
 from services.commitments import commit_group, withdraw_commitment
 from services.errors import Conflict, Invalid, NotAllowed, NotFound
 from tests import factories as f
@@ -433,3 +434,27 @@ def test_the_round_page_and_the_finance_dashboard_show_what_the_groups_spent(tea
     auth.login(team.finance)
     page = client.get(f"/finance?round={round_id}").get_data(as_text=True)
     assert 'id="finance-spent">320,50\xa0€' in page
+
+
+def test_a_draft_never_submitted_can_be_deleted_with_its_receipt_files(team, app):
+    request_id = team.draft()
+    stored = spending.request_receipts(request_id)[0].stored_name
+    path = receipt_files.receipt_path(app.config["UPLOADS_PATH"], stored)
+    assert path.exists()
+    with pytest.raises(NotAllowed):
+        spending.delete_draft(team.member, request_id)
+    assert spending.delete_draft(team.second, request_id) == team.group.id
+    db.session.rollback()
+    assert db.session.get(SpendingRequest, request_id) is None
+    assert not path.exists()
+
+
+def test_a_request_once_submitted_is_never_deleted(team):
+    request_id = team.draft()
+    spending.submit_request(team.author, request_id)
+    with pytest.raises(Conflict):
+        spending.delete_draft(team.author, request_id)
+    spending.return_to_draft(team.second, request_id, "Il manque le devis.")
+    with pytest.raises(Conflict, match="déjà été déposée"):
+        spending.delete_draft(team.author, request_id)
+    assert status_of(request_id) == SpendingStatus.draft

@@ -19,6 +19,8 @@ from services.access import role_in_group
 from services.proposals import group_proposals
 from services.workspace_access import is_team
 
+from .spending import envelope_context
+
 bp = Blueprint("groups", __name__, url_prefix="/groupes")
 
 
@@ -71,4 +73,5 @@ def detail(group_id: int):
         members=members,
         can_see_members=can_see_members,
         commitments=commitments,
+        **envelope_context(group, acts_for_group),
     )
