@@ -5,9 +5,13 @@ and a database that already holds real data never gets demo accounts with a publ
 password. The rows are written directly through the models, in one write transaction and a few
 bulk flushes, with one password hash shared by every account (hashing is the slow part). The
 illustrations then go through the very services a person's upload goes through (each call its
-own transaction), as the animator who follows the proposal; if that stage fails, the rows and
-files already written are removed again, so that the command either loads everything or leaves
-the database as it found it. It all takes a few seconds.
+own transaction), as the animator who follows the proposal. The money comes last, in one write
+transaction: earmarked donations into every certified group's envelope, spending requests in
+every status with their receipts (checked and stored as uploads are) and timelines, and the
+ledger operations of those approved. Ledger operations are never deleted, so nothing of it may
+be committed unless all of it is. If the second or third stage fails, the rows and files
+already written are removed again, so that the command either loads everything or leaves the
+database as it found it. It all takes a few seconds.
 
 The data keep the rules of DESIGN.md section 3: a proposal's counter equals its active
 commitments, one commitment per (group, proposal), only certified groups commit and only to
@@ -22,6 +26,11 @@ rounds: the current one, nearly exhausted, and last year's, closed. And those of
 budget lines add up to the per-group budget, every save is a revision whose snapshot is the
 whole text (`services.proposals.ProposalText.snapshot`, the last one equal to the current
 text), the exchange alternates between the group and the animator who follows the proposal.
+And those of the ledger: a balance is the sum of its operations and no envelope is ever below
+zero, replayed in time order; each request's timeline follows services.spending's transitions
+with the people allowed to make them; an approved request is charged by the charging rule,
+replayed approval after approval: to the round up to what is left of its commitment's
+reservation, the rest to its group's envelope.
 """
 
 import functools
@@ -31,6 +40,8 @@ import re
 import tempfile
 import time
 import unicodedata
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +54,7 @@ from werkzeug.security import generate_password_hash
 
 from cli import CommandError
 from models import (
+    AccountKind,
     ActionGroup,
     AuditEntry,
     BudgetLine,
@@ -51,6 +63,8 @@ from models import (
     Commitment,
     CommitmentStatus,
     Illustration,
+    LedgerAccount,
+    LedgerOperation,
     MemberRole,
     Membership,
     MessageRead,
@@ -60,17 +74,28 @@ from models import (
     ProposalRevision,
     ProposalStatus,
     Reservation,
+    SpendingCategory,
+    SpendingEvent,
+    SpendingReceipt,
+    SpendingRequest,
+    SpendingStatus,
     ThresholdPolicy,
     db,
     utcnow,
 )
 from services import illustrations as illustration_service
 from services import images
+from services import receipts as receipt_files
+from services.donations import ImportResult
+from services.donations import _describe as describe_import
 from services.errors import DomainError
 from services.illustrations import UploadedFile
-from services.money import format_paris
+from services.ledger import _lock
+from services.ledger import account as ledger_account
+from services.money import format_cents, format_paris
 from services.proposals import ProposalText, slugify
 from services.rounds import _describe as describe_round
+from services.spending import RequestFields, clean_fields
 from services.tx import write_transaction
 
 SEED = 2027
@@ -1858,6 +1883,693 @@ def draw_picture(picture: Picture, commune: str, seed: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# Money: earmarked donations into every certified group's envelope, recorded by the finance team
+# from the donations system's file every fortnight, and spending requests in every status.
+
+DONATIONS_SINCE_DAYS = 300
+IMPORT_EVERY_DAYS = 14
+# Euros of one donation and how often each comes: small gifts are the most frequent…
+DONATION_EUROS = (20, 25, 30, 40, 50, 60, 75, 80, 100, 120, 150, 200, 250, 300)
+DONATION_WEIGHTS = (8, 8, 9, 8, 12, 6, 5, 4, 8, 3, 4, 3, 1, 2)
+# … except for the groups whose supporters give more, and more often.
+GENEROUS_WEIGHTS = (1, 1, 2, 2, 6, 4, 5, 4, 10, 6, 8, 7, 4, 5)
+GENEROUS_GROUPS = 5  # the demo manager's two groups among them
+# The group whose envelope is nearly empty: two small donations, then a paid expense.
+NEARLY_EMPTY_DONATIONS = (20, 25)
+# French banks' codes (the first five digits of a RIB), for the payees' IBANs.
+BANK_CODES = ("30004", "30003", "20041", "10278", "42559", "30002", "11315", "16606", "13335")
+
+# The donations system, where donations come from, and the payees, where payments go.
+OUTSIDE_ACCOUNTS = (AccountKind.donations, AccountKind.payees)
+
+SC = SpendingCategory
+SS = SpendingStatus
+
+
+@dataclass(frozen=True)
+class Expense:
+    """A spending request of the demo and what happened to it, step by step (see _steps)."""
+
+    title: str
+    category: SpendingCategory
+    status: SpendingStatus
+    # Whose request: one of the demo manager's groups ("referent", "manager"), the group whose
+    # envelope is nearly empty ("nearly_empty"), or another certified group ("other").
+    group: str
+    lines: tuple[tuple[str, int], ...]  # what the receipts list, in cents; the amount is the sum
+    issuer: str  # the shop or supplier on the receipts ({commune}: the group's commune)
+    explanation: str
+    # The receipts: "pdf" (an invoice), "jpeg" (a phone photo of a till receipt), "png" (a
+    # screenshot of an online purchase); the lines are shared out among them.
+    receipts: tuple[str, ...] = ("pdf",)
+    # Paid back to its author, who advanced the money; otherwise paid to the issuer.
+    reimburse: bool = False
+    author: str = "co"  # on the demo manager's groups: "me" (the demo manager) or "co"
+    action: str | None = None  # the proposal whose commitment of the group it is linked to
+    days: float = 10  # created that many days ago (later if its reservation is more recent)
+    validation: str = ""  # the second manager's comment
+    question: str = ""  # the finance team's question
+    answer: str = ""  # the group's answer, after which the review went on
+    refusal: str = ""
+    split: bool = False  # charged partly to the round, partly to the envelope (checked)
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(cents for _, cents in self.lines)
+
+
+CANTINE = "Cantine solidaire de quartier"
+VELOS = "Atelier de réparation de vélos"
+
+EXPENSES = (
+    # The demo manager's group where they are referent: a request in nearly every status.
+    Expense(
+        "Banderole et affiches pour la cantine solidaire",
+        SC.printing,
+        SS.draft,
+        "referent",
+        (("Banderole PVC 300 × 80 cm avec œillets", 4850), ("Affiches A3 couleur × 40", 1630)),
+        "Imprimerie du Pont de Pierre",
+        "La banderole ira sur la façade du centre social les jours de cantine, les affiches dans "
+        "les halls de la cité. Facture à régler par virement à l'imprimerie.",
+        author="me",
+        action=CANTINE,
+        days=2,
+    ),
+    Expense(
+        "Location de la salle de la Benauge pour l'assemblée de quartier",
+        SC.room_hire,
+        SS.draft,
+        "referent",
+        (("Salle polyvalente, samedi de 14 h à 19 h", 9000), ("Ménage après occupation", 3000)),
+        "Maison de quartier de la Benauge",
+        "Assemblée ouverte aux habitant·es pour choisir les prochaines actions du groupe. La "
+        "maison de quartier envoie sa facture après la réunion : je la joindrai à ce moment-là.",
+        receipts=(),
+        author="me",
+        days=1,
+    ),
+    Expense(
+        "Courses pour la cantine solidaire du samedi",
+        SC.consumables,
+        SS.awaiting_group,
+        "referent",
+        (
+            ("Légumes de saison", 3860),
+            ("Riz, lentilles et huile", 2245),
+            ("Épices et condiments", 890),
+            ("Gobelets et serviettes compostables", 1240),
+        ),
+        "Épicerie coopérative de la Bastide",
+        "Courses du deuxième repas de la cantine (58 couverts), en deux passages à l'épicerie "
+        "coopérative. J'ai avancé l'argent : les deux tickets sont joints.",
+        receipts=("jpeg", "jpeg"),
+        reimburse=True,
+        action=CANTINE,
+        days=3,
+    ),
+    Expense(
+        "Train Bordeaux – Agen pour la rencontre régionale des groupes",
+        SC.travel,
+        SS.awaiting_group,
+        "referent",
+        (
+            ("Aller Bordeaux → Agen, 2 voyageurs", 3120),
+            ("Retour Agen → Bordeaux, 2 voyageurs", 3120),
+        ),
+        "Billet TER Nouvelle-Aquitaine",
+        "Deux membres du groupe à la rencontre régionale des groupes d'action du Sud-Ouest. "
+        "Billets achetés en ligne au tarif week-end.",
+        receipts=("png",),
+        reimburse=True,
+        author="me",
+        days=4,
+    ),
+    Expense(
+        "Marmite et bacs gastronormes pour la cantine",
+        SC.equipment_purchase,
+        SS.info_requested,
+        "referent",
+        (
+            ("Marmite inox 50 L avec couvercle", 6990),
+            ("Bacs gastronormes GN 1/1 × 4", 3596),
+            ("Louches et écumoires", 1404),
+        ),
+        "Équip'Cuisine Pro",
+        "Le matériel prévu au budget de la cantine : la marmite prêtée par le centre social ne "
+        "suffit plus depuis que nous servons plus de cinquante repas.",
+        receipts=("jpeg",),
+        reimburse=True,
+        action=CANTINE,
+        days=9,
+        validation="Vu, conforme à la ligne « Marmites et bacs gastronormes » de l'action.",
+        question="Le ticket joint est coupé en bas : le total et le mode de paiement n'y figurent "
+        "pas. Pouvez-vous ajouter une photo du ticket entier, ou la facture du magasin ?",
+    ),
+    Expense(
+        "Caisse à outils et pied d'atelier pour l'atelier vélos",
+        SC.equipment_purchase,
+        SS.approved,
+        "referent",
+        (("Caisse à outils vélo, 38 pièces", 13490), ("Pied d'atelier pliable", 5160)),
+        "Cycles et Récup' Bastide",
+        "Le matériel de base de l'atelier, acheté à l'atelier associatif du quartier, qui nous a "
+        "fait un prix.",
+        action=VELOS,
+        days=24,
+        validation="OK pour moi.",
+    ),
+    Expense(
+        "Chambres à air, câbles et patins pour l'atelier vélos",
+        SC.consumables,
+        SS.approved,
+        "referent",
+        (
+            ("Chambres à air 26 pouces et 700C × 20", 8400),
+            ("Câbles et gaines de frein × 15", 3150),
+            ("Patins de frein × 12 paires", 2680),
+        ),
+        "Cycles et Récup' Bastide",
+        "Le stock de pièces des trois premières séances de l'atelier ; il en reste pour la "
+        "suivante.",
+        receipts=("jpeg",),
+        reimburse=True,
+        author="me",
+        action=VELOS,
+        days=14,
+        question="Cette dépense dépasse ce qui reste de la réservation du groupe pour l'atelier "
+        "vélos : la différence sera prise sur l'enveloppe du groupe. Êtes-vous d'accord ?",
+        answer="Oui, c'est d'accord : le stock servira aussi aux séances suivantes, la différence "
+        "peut être prise sur notre enveloppe.",
+        split=True,
+    ),
+    Expense(
+        "Affiches et tracts du premier repas de la cantine",
+        SC.printing,
+        SS.paid,
+        "referent",
+        (("Affiches A3 couleur × 30", 1890), ("Tracts A5 recto verso × 500", 1910)),
+        "Imprimerie du Pont de Pierre",
+        "Pour annoncer le premier repas : affiches dans les halls, tracts au marché et à la "
+        "sortie des écoles.",
+        author="me",
+        action=CANTINE,
+        days=30,
+    ),
+    Expense(
+        "Repas de l'équipe après la fête de quartier",
+        SC.consumables,
+        SS.refused,
+        "referent",
+        (("Menus du jour × 8", 8800), ("Boissons", 1560)),
+        "Brasserie du Pont de Pierre",
+        "Repas des huit bénévoles après le démontage de la fête de quartier.",
+        receipts=("jpeg",),
+        reimburse=True,
+        author="me",
+        days=40,
+        refusal="Les repas que les bénévoles prennent entre eux ne sont pas remboursés, même "
+        "après une longue journée : l'enveloppe finance ce qui sert aux habitant·es. Les "
+        "boissons et denrées servies pendant la fête peuvent l'être : déposez-les dans une "
+        "demande à part.",
+    ),
+    # The demo manager's other group.
+    Expense(
+        "Sonorisation de la réunion publique sur les loyers",
+        SC.technical_hire,
+        SS.approved,
+        "manager",
+        (
+            ("Sono 2 enceintes et console, 1 jour", 12000),
+            ("Micros sans fil × 2", 3000),
+            ("Livraison et reprise", 3000),
+        ),
+        "Sono Garonne Location",
+        "Réunion publique du groupe sur la hausse des loyers, place Saint-Michel : plus de 150 "
+        "personnes attendues, la voix ne porte pas sans sono.",
+        author="me",
+        days=18,
+    ),
+    Expense(
+        "Camionnette pour la collecte de fournitures scolaires",
+        SC.vehicle_hire,
+        SS.awaiting_finance,
+        "manager",
+        (
+            ("Utilitaire 12 m³, 1 journée", 6900),
+            ("Kilomètres supplémentaires (40 km)", 1200),
+            ("Complément de carburant", 1200),
+        ),
+        "Location Utilitaires Bordeaux-Sud",
+        "Pour ramasser les fournitures données dans les quatre écoles du quartier et les "
+        "apporter au local avant la distribution.",
+        action="Distribution de fournitures scolaires",
+        days=6,
+        validation="Validé : c'est la camionnette de la collecte, prévue au budget de l'action.",
+    ),
+    Expense(
+        "Abonnement annuel à l'outil de visioconférence du groupe",
+        SC.subscription,
+        SS.paid,
+        "manager",
+        (("Abonnement association, 12 mois", 7200),),
+        "Visio Coop",
+        "Pour les réunions du groupe à distance : plusieurs membres travaillent en horaires "
+        "décalés. Une coopérative, sans publicité ni revente de données.",
+        days=60,
+    ),
+    # The group whose envelope is nearly empty.
+    Expense(
+        "Photocopies du journal de quartier",
+        SC.printing,
+        SS.paid,
+        "nearly_empty",
+        (("Photocopies A3 recto verso × 300", 3600), ("Agrafage", 530)),
+        "Copy-Centre de la République",
+        "Le numéro 3 du journal du groupe, distribué dans les boîtes aux lettres de la cité.",
+        receipts=("jpeg",),
+        reimburse=True,
+        days=50,
+    ),
+    Expense(
+        "Location d'un barnum pour le vide-grenier solidaire",
+        SC.equipment_hire,
+        SS.awaiting_finance,
+        "nearly_empty",
+        (("Barnum 3 × 6 m, un week-end", 5500), ("Lests de 15 kg × 4", 1300)),
+        "Barnums et Tables Location",
+        "Pour abriter le stand du groupe au vide-grenier. Nous savons que l'enveloppe est "
+        "presque vide : une collecte est en cours, les premiers dons arrivent ce mois-ci.",
+        days=5,
+    ),
+    # Other groups: this year's actions…
+    Expense(
+        "Terreau, compost et plants pour les bacs du jardin",
+        SC.consumables,
+        SS.awaiting_finance,
+        "other",
+        (
+            ("Terreau universel 50 L × 12", 8280),
+            ("Compost 40 L × 6", 2940),
+            ("Plants de saison × 24", 1420),
+        ),
+        "Pépinière des Coteaux",
+        "Premier remplissage des six bacs construits le mois dernier avec les locataires.",
+        receipts=("jpeg", "pdf"),
+        reimburse=True,
+        action="Jardin partagé en pied d'immeuble",
+        days=7,
+        validation="Conforme au budget du jardin.",
+    ),
+    Expense(
+        "Abonnement à une documentation juridique en ligne",
+        SC.subscription,
+        SS.approved,
+        "other",
+        (("Abonnement annuel, accès pour 2 postes", 5900),),
+        "Juridoc Associations",
+        "Des fiches à jour sur le droit au logement, les prestations sociales et les recours : "
+        "indispensable aux bénévoles de la permanence.",
+        action="Permanence d'accès aux droits",
+        days=20,
+    ),
+    Expense(
+        "Nuitées en auberge de jeunesse pour la rencontre nationale",
+        SC.accommodation,
+        SS.approved,
+        "other",
+        (("Nuitée en dortoir, petit-déjeuner compris × 3", 8100),),
+        "Auberge de jeunesse de la Cité",
+        "Trois membres du groupe à la rencontre nationale des groupes d'action ; c'est "
+        "l'hébergement le moins cher que nous ayons trouvé.",
+        days=22,
+    ),
+    Expense(
+        "Imprimante laser couleur pour le local",
+        SC.equipment_purchase,
+        SS.refused,
+        "other",
+        (("Imprimante laser couleur A4", 28900),),
+        "Bureau Plus {commune}",
+        "Pour imprimer nous-mêmes tracts et affiches au local, au lieu de passer par l'imprimerie.",
+        days=26,
+        refusal="L'enveloppe ne finance pas le matériel de bureau durable de plus de 150 € : le "
+        "pôle national prête des imprimantes aux groupes qui en ont besoin. Écrivez-lui, il "
+        "vous en enverra une.",
+    ),
+    Expense(
+        "Location de la salle des fêtes pour le ciné-débat",
+        SC.room_hire,
+        SS.info_requested,
+        "other",
+        (("Salle des fêtes, une soirée", 12000), ("Forfait chauffage", 3000)),
+        "Mairie de {commune}, régie des salles",
+        "Projection suivie d'un débat avec la réalisatrice ; quatre-vingts personnes attendues.",
+        days=8,
+        question="La facture est au nom de l'amicale des locataires, pas du groupe : est-ce "
+        "l'amicale qui a payé la salle ? Dans ce cas, c'est elle qu'il faut rembourser : "
+        "indiquez son nom et son IBAN.",
+    ),
+    Expense(
+        "Billets de TER pour la formation aux premiers secours",
+        SC.travel,
+        SS.awaiting_group,
+        "other",
+        (("Aller-retour, 3 voyageurs", 4260),),
+        "Billet TER",
+        "Trois membres du groupe à la formation PSC1 organisée par l'union départementale.",
+        receipts=("png",),
+        reimburse=True,
+        days=2,
+    ),
+    # … and last year's, paid long ago.
+    Expense(
+        "Nettoyeur vapeur pour la brigade contre les punaises de lit",
+        SC.equipment_purchase,
+        SS.paid,
+        "other",
+        (
+            ("Nettoyeur vapeur professionnel 5 bars", 21900),
+            ("Housses de matelas anti-punaises × 2", 2780),
+        ),
+        "Hygiène Habitat Services",
+        "Le nettoyeur est prêté aux locataires avec une fiche d'utilisation ; les housses sont "
+        "pour les deux premières familles accompagnées.",
+        action="Brigade contre les punaises de lit",
+        days=200,
+    ),
+    Expense(
+        "Train des intervenant·es de l'université populaire",
+        SC.travel,
+        SS.paid,
+        "other",
+        (
+            ("Aller-retour de l'intervenante de mars", 11840),
+            ("Aller-retour de l'intervenant d'avril", 12480),
+        ),
+        "Intercités, vente en ligne",
+        "Les billets des deux intervenant·es des séances de mars et d'avril, achetés par le "
+        "groupe. Ils coûtent plus que le défraiement prévu : le reste sur notre enveloppe.",
+        receipts=("png", "pdf"),
+        reimburse=True,
+        action="Université populaire du samedi",
+        days=180,
+        validation="D'accord pour prendre le reste sur l'enveloppe.",
+        split=True,
+    ),
+    Expense(
+        "Premier stock de l'épicerie solidaire",
+        SC.consumables,
+        SS.paid,
+        "other",
+        (
+            ("Pâtes, riz et semoule", 11460),
+            ("Huile, sucre et farine", 8930),
+            ("Conserves de légumes et légumineuses", 7220),
+            ("Produits d'hygiène de base", 3650),
+        ),
+        "Coopérative d'achats solidaires",
+        "La première commande groupée de l'épicerie : une trentaine de produits de base choisis "
+        "avec les premier·es client·es.",
+        action="Épicerie solidaire à prix coûtant",
+        days=230,
+    ),
+)
+
+SPENDING_LABELS = {
+    SS.draft: ("brouillon", "brouillons"),
+    SS.awaiting_group: ("à valider par le groupe", "à valider par le groupe"),
+    SS.awaiting_finance: ("en examen", "en examen"),
+    SS.info_requested: ("en attente d'une réponse du groupe", "en attente d'une réponse du groupe"),
+    SS.approved: ("approuvée", "approuvées"),
+    SS.paid: ("payée", "payées"),
+    SS.refused: ("refusée", "refusées"),
+}
+
+
+def _steps(expense: Expense) -> list[tuple[str, SpendingStatus]]:
+    """The actions of a request's timeline, each with the status it leads to, as the services
+    log them (services.spending)."""
+    status = expense.status
+    steps = [("created", SS.draft)]
+    if status != SS.draft:
+        steps.append(("submitted", SS.awaiting_group))
+    if status not in (SS.draft, SS.awaiting_group):
+        steps.append(("validated", SS.awaiting_finance))
+        if expense.question:
+            steps.append(("info_requested", SS.info_requested))
+            if expense.answer:
+                steps.append(("answered", SS.awaiting_finance))
+    if status in (SS.approved, SS.paid):
+        steps.append(("approved", SS.approved))
+    if status == SS.paid:
+        steps.append(("paid", SS.paid))
+    if status == SS.refused:
+        steps.append(("refused", SS.refused))
+    if steps[-1][1] != status:
+        raise RuntimeError(f"the timeline of the demo request {expense.title!r} ends elsewhere")
+    return steps
+
+
+def french_iban(rng: random.Random) -> str:
+    """A French IBAN as banks issue them: a bank code, a branch, an account number and its RIB
+    key, then the IBAN's check digits (ISO 13616: the number read as digits is 1 modulo 97)."""
+    bank, branch = rng.choice(BANK_CODES), f"{rng.randrange(10**5):05d}"
+    number = f"{rng.randrange(10**11):011d}"
+    key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(number)) % 97
+    bban = f"{bank}{branch}{number}{key:02d}"
+    check = 98 - int(bban + "1527" + "00") % 97  # "FR" read as digits, check digits at 00
+    return f"FR{check:02d}{bban}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing the receipts: an invoice in PDF, a phone photo of a till receipt, a screenshot of an
+# online purchase, as a group manager would upload them.
+
+
+@dataclass(frozen=True)
+class ReceiptText:
+    """What a receipt says."""
+
+    issuer: str
+    commune: str
+    client: str  # the group's name, or the passenger's
+    number: str
+    moment: datetime  # Paris time
+    lines: tuple[tuple[str, int], ...]
+    paid: bool  # paid at the counter or online; else an invoice to pay by transfer
+
+
+def _money_text(cents: int) -> str:
+    return format_cents(cents).replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _pdf_string(text: str) -> bytes:
+    data = text.replace("\u202f", " ").replace("\xa0", " ").encode("cp1252", "replace")
+    return b"(" + data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+# Helvetica's widths in thousandths of the font size, for the few characters of an amount.
+_HELVETICA_WIDTHS = {",": 278, " ": 278, "€": 556, "-": 333}
+
+
+def _pdf_width(text: str, size: float) -> float:
+    return sum(_HELVETICA_WIDTHS.get(c, 556) for c in text) * size / 1000
+
+
+def invoice_pdf(receipt: ReceiptText) -> bytes:
+    """A one-page PDF invoice, written by hand as small PDF writers do: two standard fonts,
+    one compressed content stream, a cross-reference table and its end."""
+    ops: list[bytes] = []
+
+    def text(x: float, y: float, value: str, size: float = 10, bold: bool = False) -> None:
+        font = b"/F2" if bold else b"/F1"
+        ops.append(b"BT %s %g Tf %g %g Td %s Tj ET" % (font, size, x, y, _pdf_string(value)))
+
+    def right(y: float, value: str, size: float = 10, bold: bool = False) -> None:
+        text(545 - _pdf_width(value, size), y, value, size, bold)
+
+    def rule(y: float) -> None:
+        ops.append(b"0.6 w 50 %g m 545 %g l S" % (y, y))
+
+    text(50, 780, receipt.issuer, 18, bold=True)
+    text(50, 762, receipt.commune)
+    text(50, 712, f"FACTURE N° {receipt.number}", 14, bold=True)
+    text(50, 694, f"Date : {receipt.moment:%d/%m/%Y}")
+    text(320, 712, "Client", bold=True)
+    text(320, 696, receipt.client)
+    y = 640
+    text(50, y, "Désignation", bold=True)
+    right(y, "Montant TTC", bold=True)
+    rule(y - 7)
+    for label, cents in receipt.lines:
+        y -= 22
+        text(50, y, label)
+        right(y, _money_text(cents))
+    rule(y - 9)
+    total = sum(cents for _, cents in receipt.lines)
+    y -= 30
+    text(320, y, "Total TTC", 12, bold=True)
+    right(y, _money_text(total), 12, bold=True)
+    y -= 18
+    text(320, y, "dont TVA 20 %")
+    right(y, _money_text(round(total / 6)))
+    y -= 50
+    if receipt.paid:
+        text(50, y, f"Facture acquittée : réglée par carte bancaire le {receipt.moment:%d/%m/%Y}.")
+    else:
+        text(50, y, "À régler par virement à réception de la facture. Merci de votre confiance !")
+    content = zlib.compress(b"\n".join(ops))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Producer (Commun, flask demo) /Title %s >>"
+        % _pdf_string(f"Facture {receipt.number}"),
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        len(objects),
+        xref,
+    )
+    return bytes(out)
+
+
+def _paper_lines(draw: ImageDraw.ImageDraw, rows, x0: float, x1: float, y: float, font, ink):
+    """Label on the left, amount on the right, one row after the other; the next y."""
+    for label, amount in rows:
+        label = _drawable(label)
+        if amount:
+            width = draw.textlength(amount, font=font)
+            draw.text((x1 - width, y), amount, font=font, fill=ink)
+            while draw.textlength(label, font=font) > x1 - x0 - width - 12 and len(label) > 4:
+                label = label[:-2] + "…"
+        draw.text((x0, y), label, font=font, fill=ink)
+        y += font.size * 1.45
+    return y
+
+
+def till_receipt_photo(receipt: ReceiptText, seed: str) -> bytes:
+    """A phone photo of a till receipt: the narrow paper slightly askew on a table, as a JPEG
+    with the phone's metadata (the receipt processing removes it)."""
+    rng = random.Random(seed)
+    ink, font = (40, 40, 48), _font(16)
+    width, height = 360, 310 + int(len(receipt.lines) * 16 * 1.45)
+    paper = Image.new("RGB", (width, height), (250, 248, 240))
+    d = ImageDraw.Draw(paper)
+    issuer = _drawable(receipt.issuer.upper())
+    big = _fitting_font(d, issuer, width - 40, 21)
+    d.text(((width - d.textlength(issuer, font=big)) / 2, 24), issuer, font=big, fill=ink)
+    commune = _drawable(receipt.commune)
+    d.text(((width - d.textlength(commune, font=font)) / 2, 54), commune, font=font, fill=ink)
+    y = _paper_lines(
+        d,
+        [(f"{receipt.moment:%d/%m/%Y  %H:%M}", f"n° {receipt.number}")],
+        24,
+        width - 24,
+        96,
+        font,
+        ink,
+    )
+    d.line((24, y + 4, width - 24, y + 4), fill=ink, width=1)
+    rows = [(label, _money_text(cents)) for label, cents in receipt.lines]
+    y = _paper_lines(d, rows, 24, width - 24, y + 16, font, ink)
+    d.line((24, y + 4, width - 24, y + 4), fill=ink, width=2)
+    total = _money_text(sum(cents for _, cents in receipt.lines))
+    y = _paper_lines(
+        d, [("TOTAL TTC", total), ("CB SANS CONTACT", total)], 24, width - 24, y + 14, font, ink
+    )
+    thanks = "MERCI DE VOTRE VISITE"
+    d.text(((width - d.textlength(thanks, font=font)) / 2, y + 18), thanks, font=font, fill=ink)
+    paper = paper.crop((0, 0, width, min(height, int(y + 18 + font.size + 30))))
+    table = rng.choice(((121, 92, 66), (88, 96, 104), (150, 128, 102)))
+    paper = paper.rotate(
+        rng.uniform(-4, 4), expand=True, fillcolor=table, resample=Image.Resampling.BILINEAR
+    )
+    photo = Image.new("RGB", (paper.width + 80, paper.height + 100), table)
+    photo.paste(paper, (40, 50))
+    exif = Image.Exif()
+    exif[0x010F] = "Commun"  # Make
+    exif[0x0110] = "Démo"  # Model
+    exif[0x0131] = "flask demo"  # Software
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=88, exif=exif)
+    return out.getvalue()
+
+
+def purchase_screenshot(receipt: ReceiptText, seed: str) -> bytes:
+    """A screenshot of an online purchase (a train ticket): a PNG as a phone saves it."""
+    rng = random.Random(seed)
+    ink, font, big = (30, 34, 48), _font(17), _font(23)
+    width = 480
+    height = 440 + int(len(receipt.lines) * 17 * 1.45)
+    band = rng.choice(((20, 90, 160), (150, 30, 60), (30, 110, 90)))
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    d = ImageDraw.Draw(image)
+    d.rectangle((0, 0, width, 84), fill=band)
+    d.text(
+        (24, 27),
+        _drawable(receipt.issuer),
+        font=_fitting_font(d, receipt.issuer, width - 48, 24),
+        fill="white",
+    )
+    y = _paper_lines(
+        d,
+        [
+            ("Commande confirmée", f"n° {receipt.number}"),
+            (f"Voyageur·euse : {receipt.client}", ""),
+            (f"Achat le {receipt.moment:%d/%m/%Y à %H:%M}", ""),
+        ],
+        24,
+        width - 24,
+        108,
+        font,
+        ink,
+    )
+    d.line((24, y + 6, width - 24, y + 6), fill=(200, 200, 210), width=2)
+    rows = [(label, _money_text(cents)) for label, cents in receipt.lines]
+    y = _paper_lines(d, rows, 24, width - 24, y + 20, font, ink)
+    total = _money_text(sum(cents for _, cents in receipt.lines))
+    y = _paper_lines(d, [("Total payé par carte", total)], 24, width - 24, y + 12, big, ink)
+    # A QR code's look, to show at the ticket inspection.
+    cell, size = 6, 21
+    left, top = (width - cell * size) / 2, y + 20
+    for row in range(size):
+        for column in range(size):
+            if rng.random() < 0.5:
+                x, z = left + column * cell, top + row * cell
+                d.rectangle((x, z, x + cell - 1, z + cell - 1), fill=ink)
+    image = image.crop((0, 0, width, int(top + cell * size + 28)))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "flask demo")
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info, compress_level=1)  # as fast as a phone saves it
+    return out.getvalue()
+
+
+def receipt_file(kind: str, receipt: ReceiptText, seed: str) -> tuple[str, bytes]:
+    """The file's name, as the phone or the supplier named it, and its bytes."""
+    if kind == "pdf":
+        return f"facture-{receipt.number.lower()}.pdf", invoice_pdf(receipt)
+    if kind == "jpeg":
+        return f"IMG_{receipt.moment:%Y%m%d_%H%M%S}.jpg", till_receipt_photo(receipt, seed)
+    name = f"Capture d'écran {receipt.moment:%Y-%m-%d à %H.%M.%S}.png"
+    return name, purchase_screenshot(receipt, seed)
+
+
+# ---------------------------------------------------------------------------------------------
 # Helpers.
 
 
@@ -1865,6 +2577,38 @@ def _ascii(text: str) -> str:
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
     return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+# When people file, validate and review requests: from 8 a.m. to 10 p.m., Paris time.
+WAKING_FROM, WAKING_TO = 8, 22
+WAKING_HOURS = WAKING_TO - WAKING_FROM
+
+
+def _waking(moment: datetime) -> datetime:
+    """The moment, moved within its day (Paris time) into waking hours."""
+    local = moment.astimezone(PARIS)
+    start = local.replace(hour=WAKING_FROM, minute=0, second=0, microsecond=0)
+    end = local.replace(hour=WAKING_TO - 1, minute=59, second=0, microsecond=0)
+    return min(max(local, start), end).astimezone(UTC)
+
+
+def _after_waking(moment: datetime, hours: float) -> datetime:
+    """`hours` of waking time after the moment (itself in waking hours): nights are skipped."""
+    local = moment.astimezone(PARIS)
+    while True:
+        end = local.replace(hour=WAKING_TO, minute=0, second=0, microsecond=0)
+        left = (end - local).total_seconds() / 3600
+        if hours < left:
+            return (local + timedelta(hours=hours)).astimezone(UTC)
+        hours -= left
+        local = (local + timedelta(days=1)).replace(
+            hour=WAKING_FROM, minute=0, second=0, microsecond=0
+        )
+
+
+def _lower(name: str) -> str:
+    """« Groupe d'action Lens » as written inside a sentence: « groupe d'action Lens »."""
+    return name[:1].lower() + name[1:]
 
 
 def _euros(cents: int, sep: str = "\u202f") -> str:
@@ -2102,10 +2846,11 @@ def _check_uploads_folder(root: str) -> None:
 def load_demo(echo) -> bool:
     """Load the demo data set into an empty database; True if it was loaded.
 
-    Two stages: the rows, written directly in one write transaction; then the illustrations,
-    through the services a person's upload goes through, each in its own transaction. If the
-    second stage fails, everything the first one wrote is removed again, files included, and
-    the command fails with a message saying so.
+    Three stages: the rows, written directly in one write transaction; the illustrations,
+    through the services a person's upload goes through, each in its own transaction; the
+    money (donations, spending requests and their ledger operations), in one write
+    transaction. If the second or third stage fails, everything already written is removed
+    again, files included, and the command fails with a message saying so.
     """
     started = time.perf_counter()
     loader = None
@@ -2128,17 +2873,13 @@ def load_demo(echo) -> bool:
         return False
     try:
         loader.illustrate()
+        money_facts, money_tries = loader.record_money()
     except BaseException as error:
         undo_error = loader.undo()
         if not isinstance(error, Exception):
             raise  # an interruption (Ctrl-C): the rows and files are removed all the same
         message = error.message if isinstance(error, DomainError) else str(error) or repr(error)
-        title, filenames = loader.step
-        text = (
-            f"l'ajout des illustrations de démonstration a échoué (« {title} », "
-            f"{'fichiers' if len(filenames) > 1 else 'fichier'} "
-            f"{', '.join(f'« {name} »' for name in filenames)}) : {message.rstrip('.')}."
-        )
+        text = f"{loader.failed_step()} : {message.rstrip('.')}."
         if undo_error is None:
             text += (
                 " Tout ce que la démonstration avait écrit a été retiré : la base est de "
@@ -2153,9 +2894,10 @@ def load_demo(echo) -> bool:
         raise CommandError(text) from error
     elapsed = time.perf_counter() - started
     seconds = f"{elapsed:.1f}".replace(".", ",")
+    facts, tries = summary
     echo(f"Données de démonstration chargées en {seconds} s.")
     echo("")
-    echo(summary)
+    echo("\n".join([*facts, *money_facts, "", "À essayer :", *tries, *money_tries]))
     echo("")
     echo(accounts_table())
     return True
@@ -2172,6 +2914,28 @@ def accounts_table() -> str:
         if n == 0:
             lines.append("  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+@dataclass
+class _Request:
+    """A demo spending request as planned, before its rows are written."""
+
+    expense: Expense
+    group: ActionGroup
+    author: Person
+    second: Person  # the other manager of the group, who validates it
+    reservation: Reservation | None  # of the commitment it is linked to
+    steps: list[tuple[str, SpendingStatus]]
+    times: list[datetime]  # of the steps
+    spent: datetime
+    fields: RequestFields
+    round_cents: int = 0  # once approved
+    envelope_cents: int = 0
+
+    def at(self, action: str) -> datetime | None:
+        return next(
+            (at for (a, _), at in zip(self.steps, self.times, strict=True) if a == action), None
+        )
 
 
 @dataclass
@@ -2196,6 +2960,7 @@ class _Loader:
         # What load() wrote, for undo(); what illustrate() is doing, for its error message.
         self.written: dict[str, list[int]] = {}
         self.replays: dict[int, _Replay] = {}
+        self.stage = "illustrations"  # then "money" (record_money)
         self.step: tuple[str, list[str]] = ("", [])
         self.to_illustrate: list[tuple[str, int, int, str]] = []
 
@@ -2794,8 +3559,9 @@ class _Loader:
 
     def summary(
         self, groups, people, accounts, proposals, commitments, revisions, messages, team, rounds
-    ) -> str:
-        """What was loaded, illustrations included (the command fails if they cannot be)."""
+    ) -> tuple[list[str], list[str]]:
+        """What was loaded, illustrations included (the command fails if they cannot be), and
+        what to try."""
         certified = sum(1 for g in groups.values() if g.certified_at is not None)
         departements = len({g.departement for g in groups.values()})
         by_status = {status: 0 for status in ProposalStatus}
@@ -2848,25 +3614,38 @@ class _Loader:
             f"- {sum(len(p) for p in PICTURES.values())} illustrations sur {len(PICTURES)} "
             "propositions publiées, dessinées par la démonstration et traitées comme tout envoi "
             f"(fichiers dans {current_app.config['UPLOADS_PATH']}) ;",
-            f"- {active} engagements actifs ({len(commitments) - active} retirés).",
-            "",
-            "À essayer :",
+            f"- {active} engagements actifs ({len(commitments) - active} retirés) ;",
+        ]
+        tries = [
             f"- « {near.title} » compte {near.commitment_count} groupes engagés sur "
             f"{threshold} : connectez-vous avec {manager} et engagez vos deux groupes, elle "
             "devient finançable sous vos yeux ;",
             f"- « {short.title} » est finançable, mais le budget presque épuisé ne couvre plus "
             f"{outside} de ses {short.commitment_count} groupes engagés : sa page les montre "
             "hors budget participatif ;",
-            f"- {accounts['finance'].email} suit le budget participatif et son journal : "
-            f"création, seuil de base abaissé de {INITIAL_BASE_THRESHOLD} à {BASE_THRESHOLD} "
-            f"groupes, seuils propres de {overrides} propositions ;",
             f"- le même compte retrouve sur la page de son groupe {MANAGER_REFERENT_OF[0]} "
             f"{MANAGER_REFERENT_OF[1]} un brouillon, une proposition soumise et une en revue, "
             "avec des messages non lus de l'équipe d'animation ;",
+            f"- {accounts['finance'].email} suit le budget participatif et son journal : "
+            f"création, seuil de base abaissé de {INITIAL_BASE_THRESHOLD} à {BASE_THRESHOLD} "
+            f"groupes, seuils propres de {overrides} propositions ;",
             f"- {accounts['animation'].email} trouve {waiting} propositions à traiter dans "
-            "l'espace d'animation.",
+            "l'espace d'animation ;",
         ]
-        return "\n".join(lines)
+        return lines, tries
+
+    def failed_step(self) -> str:
+        """What failed, for the command's error message: the stage, and the file at hand."""
+        title, filenames = self.step
+        files = ", ".join(f"« {name} »" for name in filenames)
+        where = ""
+        if title and files:
+            where = f" (« {title} », {'fichiers' if len(filenames) > 1 else 'fichier'} {files})"
+        elif title:
+            where = f" (« {title} »)"
+        if self.stage == "money":
+            return f"l'enregistrement des dons et des dépenses de démonstration a échoué{where}"
+        return f"l'ajout des illustrations de démonstration a échoué{where}"
 
     def illustrate(self) -> None:
         """Draw the pictures and add them as the animator who follows each proposal would: the
@@ -2899,9 +3678,439 @@ class _Loader:
                 if picture.cover:
                     illustration_service.set_cover(animator, illustration_id)
 
+    def record_money(self) -> tuple[list[str], list[str]]:
+        """The money side, last: earmarked donations into every certified group's envelope and
+        spending requests in every status, with their receipts, timelines and ledger
+        operations. Ledger operations can never be deleted (a trigger refuses it), so undo()
+        could not take them back: this stage writes everything in one write transaction, which
+        commits all or nothing, and removes the receipt files it stored if it fails. Its
+        summary lines: (what was loaded, what to try)."""
+        self.stage = "money"
+        written: list[Path] = []
+        try:
+            with write_transaction():
+                return self._money(written)
+        except BaseException:
+            receipt_files.remove_receipt_files(written)
+            raise
+
+    def request_times(self, rng, floor: datetime, days: float, n: int) -> list[datetime]:
+        """When a request's n steps happened, in waking hours: created `days` ago (or a day
+        after `floor` if that is later), then a few days between steps, all before now."""
+        created = _waking(
+            max(
+                self.ago(days=days, hours=rng.uniform(0, 8)),
+                floor + timedelta(hours=rng.uniform(20, 44)),
+            )
+        )
+        gaps = [rng.uniform(0.3, 3.5) * WAKING_HOURS for _ in range(n - 1)]
+        for _attempt in range(40):
+            times = [created]
+            for gap in gaps:
+                times.append(_after_waking(times[-1], gap))
+            if times[-1] <= self.ago(hours=1):
+                return times
+            gaps = [gap * 0.7 for gap in gaps]
+        raise RuntimeError("a demo request would have happened in the future")
+
+    def _money(self, written: list[Path]) -> tuple[list[str], list[str]]:
+        rng, session = random.Random(f"{SEED}-money"), db.session
+        config = current_app.config
+        root = config["UPLOADS_PATH"]
+        emails = {key: email for key, _, email, _ in DEMO_ACCOUNTS}
+        accounts = {
+            p.email: p
+            for p in session.scalars(select(Person).where(Person.email.in_(emails.values())))
+        }
+        manager, finance = accounts[emails["manager"]], accounts[emails["finance"]]
+        groups = list(
+            session.scalars(
+                select(ActionGroup)
+                .where(ActionGroup.certified_at.is_not(None))
+                .order_by(ActionGroup.id)
+            )
+        )
+        acting: dict[int, list[Person]] = {}
+        joined: dict[tuple[int, int], datetime] = {}
+        for membership, person in session.execute(
+            select(Membership, Person)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.role.in_([MemberRole.manager, MemberRole.referent]))
+            .order_by(Membership.id)
+        ):
+            acting.setdefault(membership.group_id, []).append(person)
+            joined[(person.id, membership.group_id)] = membership.created_at
+        reservations: dict[tuple[int, str], Reservation] = {}
+        for reservation, title in session.execute(
+            select(Reservation, Proposal.title)
+            .join(Proposal, Proposal.id == Reservation.proposal_id)
+            .where(Reservation.released_at.is_(None))
+            .order_by(Reservation.id)
+        ):
+            reservations[(reservation.group_id, title)] = reservation
+
+        # Whose requests: the demo manager's groups, then one other group per request, among
+        # those with two people acting for them (the second one validates).
+        by_name = {g.name: g for g in groups}
+        demo_groups = {
+            key: by_name["Groupe d'action " + " ".join(where)]
+            for key, where in (("referent", MANAGER_REFERENT_OF), ("manager", MANAGER_MANAGER_OF))
+        }
+        used = {g.id for g in demo_groups.values()}
+        others = [g for g in groups if g.id not in used and len(acting.get(g.id, ())) >= 2]
+
+        def pick(candidates: list[ActionGroup]) -> ActionGroup:
+            group = rng.choice([g for g in candidates if g.id not in used])
+            used.add(group.id)
+            return group
+
+        nearly_empty = pick(others)
+        plans: list[_Request] = []
+        ibans: dict[str, str] = {}  # payee -> their IBAN
+        for expense in EXPENSES:
+            if expense.group in demo_groups:
+                group = demo_groups[expense.group]
+                co = next(p for p in acting[group.id] if p.id != manager.id)
+                author, second = (manager, co) if expense.author == "me" else (co, manager)
+            else:
+                group = nearly_empty
+                if expense.group == "other":
+                    group = pick(
+                        [g for g in others if (g.id, expense.action) in reservations]
+                        if expense.action
+                        else others
+                    )
+                author, second = acting[group.id][:2]
+            reservation = reservations[(group.id, expense.action)] if expense.action else None
+            steps = _steps(expense)
+            floor = max(
+                group.certified_at,
+                joined[(author.id, group.id)],
+                joined[(second.id, group.id)],
+                *([reservation.reserved_at] if reservation else []),
+            )
+            times = self.request_times(rng, floor, expense.days, len(steps))
+            spent = max(
+                times[0] - timedelta(days=rng.uniform(0.5, 4)), floor + (times[0] - floor) / 2
+            )
+            payee = author.display_name if expense.reimburse else expense.issuer
+            payee = payee.format(commune=group.commune)
+            if payee not in ibans:
+                ibans[payee] = french_iban(rng)
+            fields = RequestFields(
+                title=expense.title,
+                category=expense.category,
+                amount_cents=expense.amount_cents,
+                spent_on=spent.astimezone(PARIS).date(),
+                explanation=expense.explanation,
+                payee_name=payee,
+                payee_iban=ibans[payee],
+                commitment_id=reservation.commitment_id if reservation else None,
+            )
+            # As a person's form would store it: the same checks, nothing to clean.
+            if clean_fields(group.id, fields) != fields:
+                raise RuntimeError(f"the demo request {expense.title!r} is not as a form saves it")
+            plans.append(
+                _Request(expense, group, author, second, reservation, steps, times, spent, fields)
+            )
+
+        # The charging rule, approval after approval: the round's part up to what is left of
+        # the reservation, the rest from the envelope.
+        charged: dict[int, int] = {}
+        for plan in sorted((p for p in plans if p.at("approved")), key=lambda p: p.at("approved")):
+            round_part = 0
+            if plan.reservation is not None:
+                left = plan.reservation.amount_cents - charged.get(plan.reservation.id, 0)
+                round_part = min(plan.fields.amount_cents, left)
+                charged[plan.reservation.id] = charged.get(plan.reservation.id, 0) + round_part
+            plan.round_cents = round_part
+            plan.envelope_cents = plan.fields.amount_cents - round_part
+            if plan.expense.split != (0 < round_part < plan.fields.amount_cents):
+                raise RuntimeError(f"the demo request {plan.expense.title!r} is charged otherwise")
+
+        # The donations: a few every fortnight for each certified group, more and larger for the
+        # groups that pay from their envelope, two small ones for the nearly empty one.
+        imports = [
+            _paris_midnight(self.ago(days=days)) + timedelta(hours=rng.uniform(9, 17))
+            for days in range(DONATIONS_SINCE_DAYS, 2, -IMPORT_EVERY_DAYS)
+        ]
+        generous = {g.id for g in demo_groups.values()}
+        generous |= {p.group.id for p in plans if p.envelope_cents and p.group is not nearly_empty}
+        while len(generous) < GENEROUS_GROUPS:
+            generous.add(pick(others).id)
+        spends = sorted(
+            p.at("approved") for p in plans if p.group is nearly_empty and p.at("approved")
+        )
+        donations: list[tuple[datetime, ActionGroup, int]] = []
+        for group in groups:
+            start = max(group.certified_at + timedelta(days=2), imports[0] - timedelta(days=12))
+            until = self.now
+            if group is nearly_empty:
+                amounts = [euros * 100 for euros in NEARLY_EMPTY_DONATIONS]
+                until = spends[0]
+            else:
+                many = group.id in generous
+                count = rng.randint(10, 16) if many else rng.randint(2, 6)
+                weights = GENEROUS_WEIGHTS if many else DONATION_WEIGHTS
+                amounts = [e * 100 for e in rng.choices(DONATION_EUROS, weights, k=count)]
+            # Each is recorded by the first import after it: leave one before `until`.
+            latest = until - timedelta(days=IMPORT_EVERY_DAYS + 1)
+            if latest <= start:
+                raise RuntimeError(f"no time for the demo donations to {group.name!r}")
+            moments = sorted(start + (latest - start) * rng.random() for _ in amounts)
+            donations += [(m, group, a) for m, a in zip(moments, amounts, strict=True)]
+        donations.sort(key=lambda d: (d[0], d[1].id))
+
+        # The requests, their receipts and their timelines.
+        requests = []
+        for plan in plans:
+            approved_at = plan.at("approved")
+            requests.append(
+                SpendingRequest(
+                    group_id=plan.group.id,
+                    author_id=plan.author.id,
+                    last_editor_id=plan.author.id,
+                    **vars(plan.fields),
+                    status=plan.expense.status,
+                    version=len(plan.steps),
+                    reservation_id=plan.reservation.id if plan.round_cents else None,
+                    round_cents=plan.round_cents if approved_at else None,
+                    envelope_cents=plan.envelope_cents if approved_at else None,
+                    created_at=plan.times[0],
+                    updated_at=plan.times[0],
+                    submitted_at=plan.at("submitted"),
+                    decided_at=approved_at or plan.at("refused"),
+                    paid_at=plan.at("paid"),
+                )
+            )
+        session.add_all(requests)
+        session.flush()
+        max_bytes, max_pixels = config["RECEIPT_MAX_BYTES"], config["RECEIPT_MAX_PIXELS"]
+        receipt_rows: list[dict] = []
+        event_rows: list[dict] = []
+        for plan, request in zip(plans, requests, strict=True):
+            expense, n = plan.expense, len(plan.expense.receipts)
+            for k, kind in enumerate(expense.receipts):
+                moment = (plan.spent - timedelta(days=2 * k)).astimezone(PARIS)
+                if kind == "pdf":
+                    number = f"F{moment:%Y}-{rng.randint(100, 4999):04d}"
+                elif kind == "jpeg":
+                    number = f"{rng.randint(1, 99):04d}-{rng.randint(1000, 9999)}"
+                else:
+                    number = "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=6))
+                text = ReceiptText(
+                    issuer=expense.issuer.format(commune=plan.group.commune),
+                    commune=plan.group.commune,
+                    client=plan.author.display_name if kind == "png" else plan.group.name,
+                    number=number,
+                    moment=moment,
+                    lines=expense.lines[k::n],
+                    paid=expense.reimburse,
+                )
+                filename, data = receipt_file(kind, text, f"{SEED}-{expense.title}-{k}")
+                self.step = (expense.title, [filename])
+                checked = receipt_files.check_receipt(filename, data, max_bytes, max_pixels)
+                stored_name, paths = receipt_files.store_receipt(root, checked)
+                written += paths
+                receipt_rows.append(
+                    {
+                        "request_id": request.id,
+                        "stored_name": stored_name,
+                        "filename": checked.display_name,
+                        "content_type": checked.content_type,
+                        "size": checked.size,
+                        "sha256": checked.sha256,
+                        "uploaded_at": plan.times[0],
+                        "uploaded_by_id": plan.author.id,
+                    }
+                )
+            actors = {
+                "created": plan.author,
+                "submitted": plan.author,
+                "validated": plan.second,
+                "answered": plan.author,
+            }
+            comments = {
+                "validated": expense.validation,
+                "info_requested": expense.question,
+                "answered": expense.answer,
+                "refused": expense.refusal,
+            }
+            before = None
+            for (action, status), at in zip(plan.steps, plan.times, strict=True):
+                event_rows.append(
+                    {
+                        "request_id": request.id,
+                        "at": at,
+                        "actor_id": actors.get(action, finance).id,
+                        "action": action,
+                        "from_status": before,
+                        "to_status": status.value,
+                        "comment": comments.get(action, ""),
+                    }
+                )
+                before = status.value
+        self.step = ("", [])
+
+        # The ledger: every operation at its moment, in time order, with the accounts' balances
+        # kept as the services keep them. Written directly, as load() writes its rows: the
+        # services' _record stamps an operation with the present moment.
+        operations: list[tuple] = []  # (at, source, destination, amount, reason, actor, links)
+        numbers: dict[int, int] = {}  # year -> the last donation number of that year
+        audits = []
+        batches: dict[datetime, list[int]] = {}
+        for moment, group, amount in donations:
+            day = moment.astimezone(PARIS).date()
+            numbers[day.year] = numbers.get(day.year, rng.randint(80, 400)) + rng.randint(1, 9)
+            reference = f"DON-{day.year}-{numbers[day.year]:06d}"
+            # The donations system's file of a day lists the donations of the days before.
+            at = next(t for t in imports if t.astimezone(PARIS).date() > day)
+            batches.setdefault(at, []).append(amount)
+            at += timedelta(milliseconds=len(batches[at]))
+            reason = f"Don fléché du {day:%d/%m/%Y} (import)"
+            links = {"reference": reference}
+            operations.append(
+                (at, ("donations",), ("envelope", group.id), amount, reason, finance, links)
+            )
+        for at, amounts in batches.items():
+            result = ImportResult(added=len(amounts), amount_cents=sum(amounts), skipped=0)
+            name = f"dons-fleches-{at.astimezone(PARIS):%Y-%m-%d}.csv"
+            audits.append(_audit(at, finance, "ledger.import", new=describe_import(result, name)))
+        for plan, request in zip(plans, requests, strict=True):
+            at = plan.at("approved")
+            if at is None:
+                continue
+            reason = f"Demande de dépense n° {request.id} : {request.title}"
+            links = {"spending_request_id": request.id}
+            if plan.round_cents:
+                source = ("round", plan.reservation.round_id)
+                operations.append(
+                    (at, source, ("payees",), plan.round_cents, reason, finance,
+                     {**links, "reservation_id": plan.reservation.id})
+                )  # fmt: skip
+            if plan.envelope_cents:
+                source = ("envelope", plan.group.id)
+                operations.append(
+                    (at, source, ("payees",), plan.envelope_cents, reason, finance, links)
+                )
+        operations.sort(key=lambda op: op[0])
+        # The balances, operation after operation: an envelope never goes below zero.
+        balances: Counter = Counter()
+        first_use: dict[tuple, datetime] = {}
+        for at, source, destination, amount, *_ in operations:
+            first_use.setdefault(source, at)
+            first_use.setdefault(destination, at)
+            balances[source] -= amount
+            balances[destination] += amount
+            if source[0] == "envelope" and balances[source] < 0:
+                raise RuntimeError(f"a demo envelope would go below zero on {at:%d/%m/%Y}")
+        outside = {(kind.value,): ledger_account(kind) for kind in OUTSIDE_ACCOUNTS}
+        _lock(*outside.values())
+        for key, outside_account in outside.items():
+            outside_account.balance_cents += balances[key]
+            outside_account.created_at = min(outside_account.created_at, first_use[key])
+        # The envelopes and the rounds' accounts, created by their first operation with the
+        # balance the operations add up to.
+        session.execute(
+            LedgerAccount.__table__.insert(),
+            [
+                {
+                    "kind": AccountKind(key[0]),
+                    "group_id": key[1] if key[0] == AccountKind.envelope else None,
+                    "round_id": key[1] if key[0] == AccountKind.round else None,
+                    "balance_cents": balances[key],
+                    "created_at": at,
+                }
+                for key, at in first_use.items()
+                if key not in outside
+            ],
+        )
+        ids = {key: outside_account.id for key, outside_account in outside.items()}
+        for account_id, kind, group_id, round_id in session.execute(
+            select(
+                LedgerAccount.id, LedgerAccount.kind, LedgerAccount.group_id, LedgerAccount.round_id
+            ).where(LedgerAccount.kind.in_([AccountKind.envelope, AccountKind.round]))
+        ):
+            ids[(kind.value, group_id or round_id)] = account_id
+        ledger_rows = [
+            {
+                "amount_cents": amount,
+                "source_id": ids[source],
+                "destination_id": ids[destination],
+                "reason": reason,
+                "at": at,
+                "actor_id": actor.id,
+                "reverses_id": None,
+                "reference": None,
+                "spending_request_id": None,
+                "reservation_id": None,
+                **links,
+            }
+            for at, source, destination, amount, reason, actor, links in operations
+        ]
+        # Written in bulk (executemany): the ORM would insert them one by one to learn their ids.
+        for model, values in (
+            (SpendingReceipt, receipt_rows),
+            (SpendingEvent, event_rows),
+            (LedgerOperation, ledger_rows),
+        ):
+            session.execute(model.__table__.insert(), values)
+        session.add_all(audits)
+        session.flush()
+
+        # What was loaded, and what to try.
+        envelopes = {g.id: balances[("envelope", g.id)] for g in groups}
+        by_status = Counter(p.expense.status for p in plans)
+        statuses = ", ".join(
+            f"{by_status[s]} {SPENDING_LABELS[s][by_status[s] > 1]}" for s in SpendingStatus
+        )
+        richest = max(groups, key=lambda g: (envelopes[g.id], -g.id))
+        round_total = sum(p.round_cents or 0 for p in plans)
+        envelope_total = sum(p.envelope_cents or 0 for p in plans)
+
+        def euros(cents: int) -> str:
+            return format_cents(cents).replace("\u202f", " ").replace("\xa0", " ")
+
+        facts = [
+            f"- {len(donations)} dons fléchés ({euros(sum(d[2] for d in donations))}) inscrits "
+            f"en {len(batches)} imports dans les enveloppes des {len(groups)} groupes certifiés : "
+            f"la mieux dotée, celle du {_lower(richest.name)}, contient "
+            f"{euros(envelopes[richest.id])} ; celle du {_lower(nearly_empty.name)}, "
+            f"{euros(envelopes[nearly_empty.id])} ;",
+            f"- {len(plans)} demandes de dépense : {statuses} ; {euros(round_total)} pris sur les "
+            f"budgets participatifs, {euros(envelope_total)} sur les enveloppes ; "
+            f"{len(receipt_rows)} justificatifs (fichiers dans "
+            f"{Path(root) / receipt_files.FOLDER}).",
+        ]
+        to_validate = next(
+            p
+            for p in plans
+            if p.group is demo_groups["referent"]
+            and p.expense.status == SS.awaiting_group
+            and p.author is not manager
+        )
+        asked = next(
+            p
+            for p in plans
+            if p.group is demo_groups["referent"] and p.expense.status == SS.info_requested
+        )
+        short = next(
+            p for p in plans if p.group is nearly_empty and p.expense.status == SS.awaiting_finance
+        )
+        tries = [
+            f"- {manager.email} valide « {to_validate.expense.title} », déposée par "
+            f"{to_validate.author.display_name}, et répond à la question de l'équipe financière "
+            f"sur « {asked.expense.title} » ;",
+            f"- {finance.email} examine les demandes reçues et les approuve ; "
+            f"« {short.expense.title} » ne peut l'être : l'enveloppe du "
+            f"{_lower(nearly_empty.name)} ne contient que {euros(envelopes[nearly_empty.id])}.",
+        ]
+        return facts, tries
+
     def undo(self) -> str | None:
         """Remove everything load() and illustrate() wrote, rows and files (the database was
-        empty of demo data before); None, or what prevented it."""
+        empty of demo data before); None, or what prevented it. record_money() commits
+        nothing when it fails, and removes its own files: there is nothing of it to remove."""
         root = current_app.config["UPLOADS_PATH"]
         try:
             db.session.rollback()

@@ -1,12 +1,14 @@
 """`flask demo`: a realistic French data set that keeps the rules of DESIGN.md §3, loaded once."""
 
+import hashlib
+import io
 import re
 import subprocess
 import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,12 +25,14 @@ from demo_data import (
     INITIAL_BASE_THRESHOLD,
     MANAGER_MANAGER_OF,
     MANAGER_REFERENT_OF,
+    PARIS,
     PREVIOUS_BASE_THRESHOLD,
     PREVIOUS_ROUND_NAME,
     ROUND_NAME,
     existing_demo,
 )
 from models import (
+    AccountKind,
     ActionGroup,
     AuditEntry,
     BudgetLine,
@@ -36,6 +40,8 @@ from models import (
     Commitment,
     CommitmentStatus,
     Illustration,
+    LedgerAccount,
+    LedgerOperation,
     MemberRole,
     Membership,
     MessageRead,
@@ -45,24 +51,41 @@ from models import (
     ProposalRevision,
     ProposalStatus,
     Reservation,
+    SpendingCategory,
+    SpendingEvent,
+    SpendingReceipt,
+    SpendingRequest,
+    SpendingStatus,
     ThresholdPolicy,
     db,
     utcnow,
 )
 from services import catalog, images
+from services import receipts as receipt_files
 from services.access import managed_groups
 from services.budget import effective_threshold
 from services.commitments import commit_group
 from services.errors import Conflict
 from services.exchange import unread_counts
 from services.groups import clean_departement
+from services.iban import validate_iban
+from services.ledger import charged_on_reservation, round_spent_cents
 from services.proposals import ProposalText, check_text, group_proposals, text_of
 from services.queue import QueueFilters, queue_page
+from services.spending import (
+    RequestFields,
+    approve_spending,
+    clean_fields,
+    is_group_manager,
+    request_timeline,
+    split_for,
+    validate_request,
+)
 from services.workspace_access import acts_for_origin, is_team
 from tests import factories as f
 from tests.conftest import AuthActions, make_app
 
-# Parents before children: the determinism test deletes them in the reverse order.
+# Every table the demo writes.
 TABLES = (
     Person,
     ActionGroup,
@@ -77,8 +100,14 @@ TABLES = (
     Commitment,
     Reservation,
     AuditEntry,
+    SpendingRequest,
+    SpendingReceipt,
+    SpendingEvent,
+    LedgerAccount,
+    LedgerOperation,
 )
 S = ProposalStatus
+SS = SpendingStatus
 
 
 def run_demo(runner):
@@ -175,8 +204,11 @@ def all_proposals() -> list[Proposal]:
 
 
 def uploaded_files() -> list[str]:
+    """Every file under the uploads folder, by its path in it (receipts are in a folder)."""
     root = Path(current_app.config["UPLOADS_PATH"])
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    if not root.exists():
+        return []
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
 def published() -> list[Proposal]:
@@ -205,6 +237,8 @@ def test_demo_loads_in_well_under_ten_seconds_and_prints_the_accounts(demo):
     assert elapsed < 10, f"flask demo took {elapsed:.1f} s"
     assert "Données de démonstration chargées" in output
     assert "Visiteur·euse" in output
+    assert re.search(r"\d+ dons fléchés", output)
+    assert re.search(r"\d+ demandes de dépense : \d+ brouillons, ", output)
     for _, role, email, _ in DEMO_ACCOUNTS:
         assert re.search(rf"{re.escape(role)}\s+{re.escape(email)}\s+{DEMO_PASSWORD}", output)
 
@@ -430,11 +464,12 @@ def test_published_proposals_are_illustrated_through_the_upload_processing(demo)
     # JPEG and PNG, landscape and portrait.
     assert {fmt for fmt, _ in shapes} == {"jpeg", "png"}
     assert {landscape for _, landscape in shapes} == {True, False}
-    # Nothing else lies in the uploads folder.
+    # Nothing else lies in the uploads folder, but the receipts' folder.
     expected = {
         n for rows in by_proposal.values() for i in rows for n in (i.file_name, i.thumb_name)
     }
-    assert set(uploaded_files()) == expected
+    folder = f"{receipt_files.FOLDER}/"
+    assert {name for name in uploaded_files() if not name.startswith(folder)} == expected
 
 
 def test_the_home_page_shows_the_covers_of_its_first_proposals(demo, demo_client):
@@ -783,6 +818,12 @@ def test_timestamps_are_aware_utc_and_in_the_past(demo):
         values += [r.created_at, r.opens_at]
     values += list(db.session.scalars(select(Reservation.reserved_at)))
     values += list(db.session.scalars(select(AuditEntry.at)))
+    for r in db.session.scalars(select(SpendingRequest)):
+        values += [r.created_at, r.updated_at, r.submitted_at, r.decided_at, r.paid_at]
+    values += list(db.session.scalars(select(SpendingEvent.at)))
+    values += list(db.session.scalars(select(SpendingReceipt.uploaded_at)))
+    values += list(db.session.scalars(select(LedgerOperation.at)))
+    values += list(db.session.scalars(select(LedgerAccount.created_at)))
     values = [v for v in values if v is not None]
     assert all(v.tzinfo is not None and v.utcoffset() == timedelta(0) for v in values)
     assert all(v <= now for v in values)
@@ -830,6 +871,296 @@ def test_every_account_shares_the_one_demo_password_hash(demo):
     assert len(hashes) == 1
     assert account("membre").check_password(DEMO_PASSWORD)
     assert not account("membre").check_password("pas le bon mot de passe")
+
+
+# The money side: envelopes, donations, spending requests and the ledger.
+
+DONATION_REFERENCE = re.compile(r"DON-(\d{4})-\d{6}")
+DONATION_REASON = re.compile(r"Don fléché du (\d\d)/(\d\d)/(\d{4}) \(import\)")
+# What each action of a timeline changes, as services.spending logs it.
+TRANSITIONS = {
+    "created": {(None, SS.draft)},
+    "submitted": {(SS.draft, SS.awaiting_group)},
+    "validated": {(SS.awaiting_group, SS.awaiting_finance)},
+    "info_requested": {(SS.awaiting_finance, SS.info_requested)},
+    "answered": {(SS.info_requested, SS.awaiting_finance)},
+    "approved": {(SS.awaiting_finance, SS.approved)},
+    "refused": {(SS.awaiting_finance, SS.refused), (SS.info_requested, SS.refused)},
+    "paid": {(SS.approved, SS.paid)},
+}
+FINANCE_ACTIONS = {"info_requested", "approved", "refused", "paid"}
+
+
+def ledger_accounts() -> dict[int, LedgerAccount]:
+    return {a.id: a for a in db.session.scalars(select(LedgerAccount).order_by(LedgerAccount.id))}
+
+
+def outside_account(kind: AccountKind) -> LedgerAccount:
+    return db.session.scalars(select(LedgerAccount).where(LedgerAccount.kind == kind)).one()
+
+
+def operations(*where) -> list[LedgerOperation]:
+    statement = select(LedgerOperation).where(*where)
+    return list(db.session.scalars(statement.order_by(LedgerOperation.at, LedgerOperation.id)))
+
+
+def spending_requests(*where) -> list[SpendingRequest]:
+    statement = select(SpendingRequest).where(*where)
+    return list(db.session.scalars(statement.order_by(SpendingRequest.id)))
+
+
+def receipts_of(request_id: int) -> list[SpendingReceipt]:
+    statement = select(SpendingReceipt).where(SpendingReceipt.request_id == request_id)
+    return list(db.session.scalars(statement.order_by(SpendingReceipt.id)))
+
+
+def test_every_certified_group_receives_earmarked_donations_from_the_finance_team(demo):
+    finance = account("finance")
+    donations = outside_account(AccountKind.donations)
+    envelopes = {
+        a.group_id: a for a in ledger_accounts().values() if a.kind == AccountKind.envelope
+    }
+    certified = {g.id for g in db.session.scalars(select(ActionGroup)) if g.is_certified}
+    assert set(envelopes) == certified
+    gifts = operations(LedgerOperation.source_id == donations.id)
+    per_envelope = Counter(op.destination_id for op in gifts)
+    assert {a.id for a in envelopes.values()} == set(per_envelope)
+    assert min(per_envelope.values()) >= 2  # several allocations each
+    imports = sorted(
+        db.session.scalars(select(AuditEntry.at).where(AuditEntry.action == "ledger.import"))
+    )
+    for op in gifts:
+        assert 2_000 <= op.amount_cents <= 30_000 and op.amount_cents % 100 == 0
+        assert op.actor_id == finance.id
+        reference = DONATION_REFERENCE.fullmatch(op.reference)
+        day, month, year = DONATION_REASON.fullmatch(op.reason).groups()
+        assert reference and reference[1] == year
+        # Recorded by an import (audited) after the day of the donation.
+        assert date(int(year), int(month), int(day)) < op.at.astimezone(PARIS).date()
+        assert any(at <= op.at < at + timedelta(seconds=1) for at in imports)
+    assert len({op.reference for op in gifts}) == len(gifts)
+    # Over the past months, a file every fortnight.
+    assert len({(op.at.year, op.at.month) for op in gifts}) >= 6
+    assert len(imports) >= 12
+    # A few groups with a larger balance, one with almost nothing.
+    balances = sorted(a.balance_cents for a in envelopes.values())
+    assert 3 <= sum(1 for b in balances if b >= 100_000) <= 10
+    assert 0 < balances[0] < 1_000
+
+
+def test_balances_are_the_sums_of_their_operations_and_no_envelope_goes_negative(demo):
+    accounts = ledger_accounts()
+    running: Counter = Counter()
+    ops = operations()
+    assert len(ops) >= 500
+    # The grand livre's order (by id) is the order of time.
+    assert [op.id for op in ops] == sorted(op.id for op in ops)
+    for op in ops:
+        assert op.amount_cents > 0 and op.reverses_id is None and op.reason
+        running[op.source_id] -= op.amount_cents
+        running[op.destination_id] += op.amount_cents
+        if accounts[op.source_id].kind == AccountKind.envelope:
+            assert running[op.source_id] >= 0, f"negative envelope after operation {op.id}"
+    for a in accounts.values():
+        assert a.balance_cents == running[a.id], a.kind
+        assert a.created_at <= min(op.at for op in ops if a.id in (op.source_id, op.destination_id))
+    assert all(a.balance_cents >= 0 for a in accounts.values() if a.kind == AccountKind.envelope)
+    assert sum(a.balance_cents for a in accounts.values()) == 0
+
+
+def test_spending_requests_are_in_every_status_and_category_as_a_form_saves_them(demo):
+    requests = spending_requests()
+    assert Counter(r.status for r in requests).keys() == set(SpendingStatus)
+    assert {r.category for r in requests} == set(SpendingCategory)
+    # A draft with its receipt, another still waiting for it.
+    drafts = [r for r in requests if r.status == SS.draft]
+    assert {bool(receipts_of(r.id)) for r in drafts} == {True, False}
+    for r in requests:
+        group = db.session.get(ActionGroup, r.group_id)
+        assert group.is_certified and group.certified_at < r.created_at
+        assert is_group_manager(db.session.get(Person, r.author_id), r.group_id)
+        assert r.last_editor_id == r.author_id
+        assert r.status == SS.draft or receipts_of(r.id), r.title
+        assert r.spent_on <= r.created_at.astimezone(PARIS).date()
+        assert len(r.explanation) >= 40
+        # What a person's form would store: the same checks find nothing to clean.
+        fields = RequestFields(
+            r.title,
+            r.category,
+            r.amount_cents,
+            r.spent_on,
+            r.explanation,
+            r.payee_name,
+            r.payee_iban,
+            r.commitment_id,
+        )
+        assert clean_fields(r.group_id, fields) == fields
+    # Requests of this year's actions and of last year's.
+    rounds_charged = {
+        db.session.get(Reservation, r.reservation_id).round_id for r in requests if r.reservation_id
+    }
+    assert rounds_charged == {r.id for r in rounds()}
+
+
+def test_payees_are_paid_on_valid_french_ibans(demo):
+    requests = spending_requests()
+    for r in requests:
+        assert validate_iban(r.payee_iban) == r.payee_iban
+        # The RIB inside checks too: bank, branch, account number and their key.
+        rib = [r.payee_iban[start:end] for start, end in ((4, 9), (9, 14), (14, 25), (25, 27))]
+        bank, branch, number, key = (int(part) for part in rib)
+        assert r.payee_iban.startswith("FR")
+        assert (89 * bank + 15 * branch + 3 * number + key) % 97 == 0
+    # Members reimbursed and suppliers paid; one account per payee.
+    authors = {r.id: db.session.get(Person, r.author_id).display_name for r in requests}
+    assert any(r.payee_name == authors[r.id] for r in requests)
+    assert any(r.payee_name != authors[r.id] for r in requests)
+    ibans = {(r.payee_name, r.payee_iban) for r in requests}
+    assert len(ibans) == len({name for name, _ in ibans}) == len({iban for _, iban in ibans})
+
+
+def test_every_receipt_is_stored_and_passes_the_checks_of_an_upload(demo):
+    config = current_app.config
+    root = config["UPLOADS_PATH"]
+    receipts = list(db.session.scalars(select(SpendingReceipt)))
+    assert len(receipts) >= 15
+    kinds = Counter()
+    for receipt in receipts:
+        data = receipt_files.receipt_path(root, receipt.stored_name).read_bytes()
+        checked = receipt_files.check_receipt(
+            receipt.filename, data, config["RECEIPT_MAX_BYTES"], config["RECEIPT_MAX_PIXELS"]
+        )
+        assert checked.content_type == receipt.content_type
+        assert receipt.size == len(data) and receipt.sha256 == hashlib.sha256(data).hexdigest()
+        assert receipt.stored_name.endswith(f".{checked.extension}")
+        kinds[checked.kind] += 1
+        if checked.kind != "pdf":
+            # Stored as the upload processing stores it: without the phone's metadata.
+            with Image.open(io.BytesIO(data)) as image:
+                assert not image.getexif() and "Software" not in image.info
+        request = db.session.get(SpendingRequest, receipt.request_id)
+        assert receipt.uploaded_by_id == request.author_id
+        assert receipt.uploaded_at == request.created_at
+    assert set(kinds) == {"pdf", "jpeg", "png"}
+    # Every receipt file belongs to a receipt row.
+    folder = f"{receipt_files.FOLDER}/"
+    stored = {name.removeprefix(folder) for name in uploaded_files() if name.startswith(folder)}
+    assert stored == {r.stored_name for r in receipts}
+
+
+def test_timelines_run_in_order_with_the_people_who_may_act(demo):
+    finance = account("finance")
+    asked_and_answered = 0
+    for r in spending_requests():
+        events = request_timeline(r.id)
+        assert [e.action for e in events][0] == "created"
+        assert all(a.at < b.at for a, b in pairwise(events)), r.title
+        assert r.version == len(events) and r.created_at == events[0].at
+        status = None
+        for e in events:
+            before, after = e.from_status and SS(e.from_status), SS(e.to_status)
+            assert (before, after) in TRANSITIONS[e.action], (r.title, e.action)
+            assert before == status
+            status = after
+            actor = db.session.get(Person, e.actor_id)
+            if e.action in FINANCE_ACTIONS:
+                assert actor.id == finance.id
+            elif e.action == "validated":
+                # A second manager of the group: neither the author nor the last editor.
+                assert is_group_manager(actor, r.group_id)
+                assert actor.id not in (r.author_id, r.last_editor_id)
+            elif e.action == "answered":
+                assert is_group_manager(actor, r.group_id)
+            else:
+                assert actor.id == r.author_id
+            # In waking hours, Paris time.
+            assert 8 <= e.at.astimezone(PARIS).hour < 22
+        assert status == r.status
+        at = {e.action: e.at for e in events}
+        assert (r.submitted_at, r.paid_at) == (at.get("submitted"), at.get("paid"))
+        assert r.decided_at == at.get("approved", at.get("refused"))
+        said = {e.action: e.comment for e in events}
+        if r.status == SS.refused:
+            assert len(said["refused"]) >= 40
+        if r.status == SS.info_requested:
+            assert events[-1].action == "info_requested" and len(said["info_requested"]) >= 40
+        elif "info_requested" in said:
+            assert len(said["answered"]) >= 20
+            asked_and_answered += 1
+    assert asked_and_answered >= 1
+
+
+def test_approved_requests_are_charged_by_the_rule_within_their_reservations(demo):
+    accounts = ledger_accounts()
+    payees = outside_account(AccountKind.payees)
+    charged: Counter = Counter()
+    shapes = set()
+    decided = spending_requests(SpendingRequest.status.in_([SS.approved, SS.paid]))
+    for r in sorted(decided, key=lambda r: r.decided_at):
+        assert r.round_cents + r.envelope_cents == r.amount_cents
+        # The charging rule, replayed approval after approval.
+        reservation = None
+        if r.commitment_id is not None:
+            reservation = db.session.scalars(
+                select(Reservation).where(
+                    Reservation.commitment_id == r.commitment_id, Reservation.released_at.is_(None)
+                )
+            ).one_or_none()
+        expected = 0
+        if reservation is not None:
+            expected = min(r.amount_cents, reservation.amount_cents - charged[reservation.id])
+            charged[reservation.id] += expected
+        assert r.round_cents == expected, r.title
+        assert r.reservation_id == (reservation.id if expected else None)
+        ops = operations(LedgerOperation.spending_request_id == r.id)
+        assert sum(op.amount_cents for op in ops) == r.amount_cents
+        for op in ops:
+            assert op.destination_id == payees.id and op.at == r.decided_at
+            assert op.reason == f"Demande de dépense n° {r.id} : {r.title}"
+            source = accounts[op.source_id]
+            if op.reservation_id is not None:
+                assert op.reservation_id == r.reservation_id
+                assert source.kind == AccountKind.round
+                assert source.round_id == reservation.round_id
+                assert op.amount_cents == r.round_cents
+            else:
+                assert (source.kind, source.group_id) == (AccountKind.envelope, r.group_id)
+                assert op.amount_cents == r.envelope_cents
+        shapes.add((r.round_cents > 0, r.envelope_cents > 0))
+    # Round only, envelope only, and split between them.
+    assert shapes == {(True, False), (False, True), (True, True)}
+    # Nothing is charged before approval.
+    for r in spending_requests(SpendingRequest.status.not_in([SS.approved, SS.paid])):
+        assert r.round_cents is None and r.envelope_cents is None and r.reservation_id is None
+        assert not operations(LedgerOperation.spending_request_id == r.id)
+    # The round's charges never exceed a reservation; the round's account says what it paid.
+    for reservation_id, amount in charged.items():
+        reservation = db.session.get(Reservation, reservation_id)
+        assert charged_on_reservation(reservation_id) == amount <= reservation.amount_cents
+    paid_by_round: Counter = Counter()
+    for r in decided:
+        if r.reservation_id is not None:
+            paid_by_round[db.session.get(Reservation, r.reservation_id).round_id] += r.round_cents
+    for round_ in rounds():
+        assert round_spent_cents(round_.id) == paid_by_round[round_.id] > 0
+
+
+def test_the_demo_manager_has_requests_in_several_statuses_and_one_to_validate(demo):
+    manager = account("manager")
+    groups = [g.id for g in managed_groups(manager)]
+    mine = spending_requests(SpendingRequest.group_id.in_(groups))
+    assert len({r.status for r in mine}) >= 6
+    assert {SS.draft, SS.awaiting_group, SS.info_requested, SS.refused} <= {r.status for r in mine}
+    assert any(r.author_id == manager.id for r in mine)
+    # Filed by another manager of the same group: the demo manager is the one to validate it.
+    to_validate = [
+        r
+        for r in mine
+        if r.status == SS.awaiting_group and manager.id not in (r.author_id, r.last_editor_id)
+    ]
+    assert to_validate
+    for r in to_validate:
+        assert is_group_manager(db.session.get(Person, r.author_id), r.group_id)
 
 
 # Tests that change the database or load the demo themselves: last, so that on PostgreSQL the
@@ -893,6 +1224,41 @@ def test_the_demo_managers_group_shows_a_draft_a_submitted_and_an_in_review_prop
     assert "Jules-Ferry" in response.get_data(as_text=True)  # the first message of its exchange
 
 
+def test_the_demo_manager_validates_a_request_that_finance_approves_or_explains_refusing(
+    fresh_demo,
+):
+    output, _ = fresh_demo
+    manager, finance = account("manager"), account("finance")
+    groups = [g.id for g in managed_groups(manager)]
+    (filed,) = [
+        r
+        for r in spending_requests(
+            SpendingRequest.group_id.in_(groups), SpendingRequest.status == SS.awaiting_group
+        )
+        if r.author_id != manager.id
+    ]
+    expected = split_for(filed.group_id, filed.commitment_id, filed.amount_cents)
+    validate_request(manager, filed.id)
+    split = approve_spending(finance, filed.id)
+    db.session.expire_all()
+    filed = db.session.get(SpendingRequest, filed.id)
+    assert filed.status == SS.approved
+    assert (filed.round_cents, filed.envelope_cents) == (split.round_cents, split.envelope_cents)
+    assert (split.round_cents, split.envelope_cents) == (
+        expected.round_cents,
+        expected.envelope_cents,
+    )
+    # The nearly empty envelope cannot pay its group's request: the summary says so.
+    (short,) = [
+        r
+        for r in spending_requests(SpendingRequest.status == SS.awaiting_finance)
+        if not split_for(r.group_id, r.commitment_id, r.amount_cents).envelope_covers
+    ]
+    assert f"« {short.title} » ne peut l'être" in output
+    with pytest.raises(Conflict, match="ne couvre pas cette demande"):
+        approve_spending(finance, short.id)
+
+
 def test_second_run_adds_nothing_and_says_so(fresh_demo, runner):
     before, files = row_counts(), uploaded_files()
     output, _ = run_demo(runner)
@@ -929,14 +1295,57 @@ def round_figures() -> list[tuple]:
     ).all()
 
 
-def test_demo_is_deterministic(app, runner):
-    run_demo(runner)
-    first = commitment_rows(), reservation_rows(), round_figures()
-    for model in reversed(TABLES):
-        db.session.execute(model.__table__.delete())
-    db.session.commit()
-    run_demo(runner)
-    assert (commitment_rows(), reservation_rows(), round_figures()) == first
+def spending_rows() -> list[tuple]:
+    return db.session.execute(
+        select(
+            ActionGroup.name,
+            SpendingRequest.title,
+            SpendingRequest.status,
+            SpendingRequest.amount_cents,
+            SpendingRequest.round_cents,
+            SpendingRequest.envelope_cents,
+            SpendingRequest.payee_name,
+            SpendingRequest.payee_iban,
+        )
+        .join(ActionGroup, ActionGroup.id == SpendingRequest.group_id)
+        .order_by(SpendingRequest.id)
+    ).all()
+
+
+def donation_rows() -> list[tuple]:
+    return db.session.execute(
+        select(ActionGroup.name, LedgerOperation.amount_cents, LedgerOperation.reference)
+        .join(LedgerAccount, LedgerAccount.id == LedgerOperation.destination_id)
+        .join(ActionGroup, ActionGroup.id == LedgerAccount.group_id)
+        .where(LedgerOperation.reference.is_not(None))
+        .order_by(LedgerOperation.id)
+    ).all()
+
+
+def test_demo_is_deterministic(tmp_path):
+    """Two loads into two empty databases (ledger operations are never deleted: the first
+    load cannot be emptied out) write the same data."""
+    loads = []
+    for n in (1, 2):
+        folder = tmp_path / f"load-{n}"
+        folder.mkdir()
+        app = make_app(folder)
+        with app.app_context():
+            try:
+                run_demo(app.test_cli_runner())
+                loads.append(
+                    (
+                        commitment_rows(),
+                        reservation_rows(),
+                        round_figures(),
+                        spending_rows(),
+                        donation_rows(),
+                    )
+                )
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    assert loads[0] == loads[1]
 
 
 def test_demo_never_loads_into_a_database_with_other_data(app, runner):
@@ -970,6 +1379,32 @@ def test_a_failed_illustration_removes_everything_the_demo_wrote(app, runner, mo
     monkeypatch.undo()
     output, _ = run_demo(runner)
     assert "Données de démonstration chargées" in output
+
+
+def test_a_failed_money_stage_removes_everything_the_demo_wrote(app, runner, monkeypatch):
+    store_receipt, stored = receipt_files.store_receipt, []
+
+    def disk_full_at_the_sixth_receipt(root, checked):
+        if len(stored) == 5:
+            raise OSError(28, "No space left on device")
+        name, paths = store_receipt(root, checked)
+        stored.extend(paths)
+        return name, paths
+
+    monkeypatch.setattr(receipt_files, "store_receipt", disk_full_at_the_sixth_receipt)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert (
+        "Erreur : l'enregistrement des dons et des dépenses de démonstration a échoué"
+        in result.output
+    )
+    assert "No space left on device" in result.output
+    assert "la base est de nouveau vide" in result.output
+    db.session.expire_all()
+    assert set(row_counts().values()) == {0}
+    # The receipts stored before the failure are gone, and the illustrations with them.
+    assert len(stored) == 5 and not any(path.exists() for path in stored)
+    assert uploaded_files() == []
 
 
 def test_demo_refuses_to_start_when_the_uploads_folder_cannot_be_written(tmp_path):
