@@ -6,11 +6,20 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 from extensions import babel, csrf, login_manager, migrate
-from models import Person, db
+from models import MAX_ID, Person, db
 from services.tx import configure_engine
+
+
+class BoundedInteger(IntegerConverter):
+    """`<int:…>` in a route, up to the largest id the database stores."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+
+    # Before any route: an id in a URL beyond what the database stores is no page (404).
+    app.url_map.converters["int"] = BoundedInteger
 
     from views import ledger, register_views, spending, spending_queue
 

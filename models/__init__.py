@@ -1,7 +1,7 @@
 """Typed models, one module per aggregate; importing this package registers them all."""
 
 from .audit import AuditEntry
-from .base import Base, UTCDateTime, db, utcnow
+from .base import MAX_ID, Base, UTCDateTime, as_id, db, utcnow
 from .exchange import MessageRead, ProposalMessage
 from .groups import ActionGroup, MemberRole, Membership
 from .illustrations import THUMB_SUFFIX, Illustration
@@ -62,4 +62,6 @@ __all__ = [
     "db",
     "fold_text",
     "utcnow",
+    "as_id",
+    "MAX_ID",
 ]

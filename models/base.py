@@ -24,6 +24,19 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# The largest id of an INTEGER primary key on PostgreSQL: a larger number names nothing, and
+# must not reach the database (which would refuse it with an error, not an empty result).
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """The id a piece of input names, or None when it cannot name a row."""
+    if text is None or not text.isdecimal() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -24,7 +24,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import ActionGroup, AuditEntry, Person, db
+from models import ActionGroup, AuditEntry, Person, as_id, db
 
 from . import ledger
 from .access import require_staff
@@ -412,9 +412,10 @@ def _read_row(
         row.donated_on = parse_date(row.date_text)
     except ValueError as error:
         row.errors.append(str(error))
-    if row.group_text.isdecimal() and len(row.group_text) <= 12:
-        row.group_id = int(row.group_text)
-    else:
+    row.group_id = as_id(row.group_text)
+    if row.group_id is None and row.group_text.isdecimal():
+        row.errors.append(_("Aucun groupe n° %(text)s.", text=row.group_text))
+    elif row.group_id is None:
         row.errors.append(
             _(
                 "Identifiant de groupe illisible « %(text)s » : indiquez le numéro du groupe.",

@@ -30,6 +30,7 @@ from models import (
     SpendingCategory,
     SpendingRequest,
     SpendingStatus,
+    as_id,
     db,
 )
 
@@ -151,7 +152,7 @@ def clean_filters(args: Mapping[str, str], choices: QueueChoices) -> QueueFilter
     status = args.get("statut", "")
     raw_group = args.get("groupe", "")
     group_ids = {choice.id for choice in choices.groups}
-    group_id = int(raw_group) if raw_group.isdecimal() and len(raw_group) < 12 else None
+    group_id = as_id(raw_group)
     category = args.get("categorie", "")
     action = args.get("action", "")
     action_ids = {str(choice.id) for choice in choices.actions}

@@ -236,6 +236,7 @@ def test_each_row_is_checked_and_every_error_is_said_in_french(app, finance):
         f"2026-11-03;{g.id};3;DON-1",  # 8: DON-1 again
         f"2026-11-03,{g.id},12.50,DON-9",  # 9: commas in a semicolon file
         f"demain;{g.id};zéro;DON-10",  # 10: two errors
+        "2026-11-03;99999999999;12,50;DON-11",  # 11: beyond every id
     )
     assert errors_of(finance, raw) == {
         3: "Date impossible « 2026-13-03 ».",
@@ -248,6 +249,7 @@ def test_each_row_is_checked_and_every_error_is_said_in_french(app, finance):
         "d'en-tête).",
         10: "Date illisible « demain » : écrivez 2026-11-03 ou 03/11/2026. Montant illisible "
         "« zéro » : écrivez par exemple 12,50 ou 1 234,50 €.",
+        11: "Aucun groupe n° 99999999999.",
     }
 
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from models import as_id
 from services import finance_queries as fq
 from services.ledger import round_spent_cents
 from services.rounds import POLICY_LABELS
@@ -76,9 +77,10 @@ def _round_id_arg() -> int | None:
     raw = request.args.get("round")
     if raw is None or raw == "":
         return None
-    if not raw.isdecimal() or len(raw) > 12:
+    round_id = as_id(raw)
+    if round_id is None:
         abort(404, _("Ce budget participatif n'existe pas."))
-    return int(raw)
+    return round_id
 
 
 def round_page_url(round_id: int) -> str:

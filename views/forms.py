@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from models import MAX_ID
 from services.errors import Invalid
 
 
@@ -50,8 +51,16 @@ def form_invalid(form, message: str | None = None) -> FormInvalid:
     return FormInvalid(message or messages or str(_l("Formulaire invalide.")))
 
 
+# A group chosen in a form: a number the database may hold (a larger one names no group).
+def _group_choice():
+    return [
+        InputRequired(_l("Choisissez un groupe.")),
+        NumberRange(min=1, max=MAX_ID, message=_l("Choisissez un groupe.")),
+    ]
+
+
 class CommitForm(Form):
-    group_id = IntegerField(_l("Groupe"), validators=[InputRequired(_l("Choisissez un groupe."))])
+    group_id = IntegerField(_l("Groupe"), validators=_group_choice())
     note = TextAreaField(
         _l("Comment le groupe va l'adapter localement (facultatif)"),
         validators=[Optional(), Length(max=2000, message=_l("2 000 caractères au plus."))],
@@ -59,7 +68,7 @@ class CommitForm(Form):
 
 
 class WithdrawForm(Form):
-    group_id = IntegerField(validators=[InputRequired(_l("Choisissez un groupe."))])
+    group_id = IntegerField(validators=_group_choice())
 
 
 class ThresholdForm(Form):

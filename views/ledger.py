@@ -22,9 +22,9 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from models import ActionGroup, db
+from models import MAX_ID, ActionGroup, as_id, db
 from services import donations, ledger
 from services.errors import DomainError
 from services.money import format_cents
@@ -51,7 +51,9 @@ class ImportForm(Form):
 
 
 class AllocationForm(Form):
-    group_id = IntegerField(_l("Groupe"), validators=[InputRequired()])
+    group_id = IntegerField(
+        _l("Groupe"), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)]
+    )
     amount = StringField(
         _l("Montant (€)"),
         validators=[InputRequired(_l("Indiquez le montant, en euros."))],
@@ -171,7 +173,7 @@ def allocate():
     """A donation or an allocation into a group's envelope, typed by the finance team."""
     if request.method == "GET":
         group = request.args.get("groupe", "")
-        form = AllocationForm(formdata=None, group_id=int(group) if group.isdecimal() else None)
+        form = AllocationForm(formdata=None, group_id=as_id(group))
         return _allocation_page(form)
     form = AllocationForm()
     try:

@@ -21,7 +21,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from models import SpendingStatus
+from models import SpendingStatus, as_id
 from services import finance_queries as fq
 from services import spending
 from services import spending_queue as sq
@@ -144,15 +144,15 @@ def _chosen_ids() -> list[int]:
     pay listed on the page (hidden fields, so that the file and the marking cover the same)."""
     field = "toutes" if request.form.get("portee") == "toutes" else "ids"
     values = request.form.getlist(field)
-    ids = [int(v) for v in values if v.isdecimal() and len(v) < 12]
-    if len(ids) != len(values):
+    ids = [as_id(v) for v in values]
+    if None in ids:
         raise NotFound(_("Une de ces demandes de dépense n'existe pas."))
     return ids
 
 
 def _queue_with_error(error: DomainError, back: str):
     """The queue again, as it was, with the message and the ticked boxes: nothing written."""
-    ticked = [int(v) for v in request.form.getlist("ids") if v.isdecimal() and len(v) < 12]
+    ticked = [i for i in map(as_id, request.form.getlist("ids")) if i is not None]
     context = _context(
         MultiDict(parse_qsl(urlsplit(back).query)),
         back,
