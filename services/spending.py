@@ -845,6 +845,38 @@ def _envelope_short(amount: int, round_part: int, balance: int) -> str:
     )
 
 
+def _to_mark_paid(request_ids: list[int], lock: bool) -> list[SpendingRequest]:
+    """The requests to mark paid, each known and approved (or already paid): NotFound,
+    Conflict naming the others, Invalid if none."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        raise Invalid(_("Choisissez les demandes payées."))
+    query = select(SpendingRequest).where(SpendingRequest.id.in_(ids)).order_by(SpendingRequest.id)
+    rows = list(db.session.scalars(for_update(query) if lock else query))
+    if len(rows) != len(ids):
+        raise NotFound(_("Une de ces demandes de dépense n'existe pas."))
+    not_approved = [
+        row.id for row in rows if row.status not in (SpendingStatus.approved, SpendingStatus.paid)
+    ]
+    if not_approved:
+        raise Conflict(
+            _(
+                "Seules les demandes approuvées sont payées ; ce n'est pas le cas de : "
+                "%(ids)s. Rien n'a été marqué.",
+                ids=", ".join(f"n° {i}" for i in not_approved),
+            )
+        )
+    return rows
+
+
+def to_mark_paid(person: Person, request_ids: list[int]) -> list[SpendingRequest]:
+    """What `mark_paid` would mark, for the finance team to confirm first; writes nothing."""
+    require_staff(person, *LEDGER_ROLES)
+    return [
+        row for row in _to_mark_paid(request_ids, lock=False) if row.status != SpendingStatus.paid
+    ]
+
+
 def mark_paid(person: Person, request_ids: list[int]) -> int:
     """Approved requests marked paid in one go (after the transfer file was sent), each one
     logged; those already paid are left as they are. How many were marked."""
@@ -853,30 +885,7 @@ def mark_paid(person: Person, request_ids: list[int]) -> int:
         raise Invalid(_("Choisissez les demandes payées."))
     with write_transaction():
         require_staff(person, *LEDGER_ROLES)
-        rows = list(
-            db.session.scalars(
-                for_update(
-                    select(SpendingRequest)
-                    .where(SpendingRequest.id.in_(ids))
-                    .order_by(SpendingRequest.id)
-                )
-            )
-        )
-        if len(rows) != len(ids):
-            raise NotFound(_("Une de ces demandes de dépense n'existe pas."))
-        not_approved = [
-            row.id
-            for row in rows
-            if row.status not in (SpendingStatus.approved, SpendingStatus.paid)
-        ]
-        if not_approved:
-            raise Conflict(
-                _(
-                    "Seules les demandes approuvées sont payées ; ce n'est pas le cas de : "
-                    "%(ids)s. Rien n'a été marqué.",
-                    ids=", ".join(f"n° {i}" for i in not_approved),
-                )
-            )
+        rows = _to_mark_paid(ids, lock=True)
         marked = 0
         now = utcnow()
         for row in rows:

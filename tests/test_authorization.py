@@ -481,7 +481,12 @@ def _approved_spending(world: World) -> int:
 
 
 def _payment_form(w: World, role: str) -> dict:
-    return {"ids": str(_approved_spending(w)), "portee": "selection", "date": "2099-01-02"}
+    return {
+        "ids": str(_approved_spending(w)),
+        "portee": "selection",
+        "date": "2099-01-02",
+        "confirme": "1",
+    }
 
 
 def _marked_paid(world: World, role: str, client) -> None:

@@ -537,7 +537,8 @@ def test_the_payment_form_carries_and_needs_its_csrf_token(csrf_app):
     form = page.split('id="spending-queue-form"')[1].split("</form>")[0]
     token = csrf_token_in(form)
     response = client.post(
-        "/finance/depenses/paiement", data={"ids": [str(request_id)], "csrf_token": token}
+        "/finance/depenses/paiement",
+        data={"ids": [str(request_id)], "csrf_token": token, "confirme": "1"},
     )
     assert response.status_code == 303
     assert status_of(request_id) == S.paid
@@ -814,6 +815,7 @@ def test_mark_the_ticked_requests_paid(client, scene):
             "ids": [str(first)],
             "portee": "selection",
             "next": "/finance/depenses?statut=a-payer",
+            "confirme": "1",
         },
     )
     assert response.status_code == 303
@@ -835,7 +837,12 @@ def test_mark_every_request_of_the_file_paid(client, scene):
     first, second = scene.ids["approved_1"], scene.ids["approved_2"]
     response = client.post(
         "/finance/depenses/paiement",
-        data={"toutes": [str(first), str(second)], "ids": [str(first)], "portee": "toutes"},
+        data={
+            "toutes": [str(first), str(second)],
+            "ids": [str(first)],
+            "portee": "toutes",
+            "confirme": "1",
+        },
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/finance/depenses"
@@ -847,6 +854,30 @@ def test_mark_every_request_of_the_file_paid(client, scene):
         select(func.count(SpendingEvent.id)).where(SpendingEvent.action == "paid")
     )
     assert paid_events == 2
+
+
+def test_marking_paid_is_confirmed_first_with_the_list_and_its_total(client, scene):
+    first, second = scene.ids["approved_1"], scene.ids["approved_2"]
+    before = snapshot()
+    response = client.post(
+        "/finance/depenses/paiement",
+        data={"toutes": [str(first), str(second)], "portee": "toutes"},
+    )
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Marquer payées ces 2 demandes ?" in page
+    assert "pour 280\xa0€ en tout" in page
+    assert snapshot() == before
+    form = page.split('name="confirme" value="1"')[1].split("</form>")[0]
+    assert sorted(re.findall(r'name="ids" value="(\d+)"', form)) == sorted(
+        [str(first), str(second)]
+    )
+    response = client.post(
+        "/finance/depenses/paiement",
+        data={"ids": [str(first), str(second)], "portee": "selection", "confirme": "1"},
+    )
+    assert response.status_code == 303
+    assert (status_of(first), status_of(second)) == (S.paid, S.paid)
 
 
 def test_marking_requests_already_paid_changes_nothing(client, scene):
@@ -891,7 +922,7 @@ def test_next_is_only_ever_the_queue(client, scene):
     for target in ("https://evil.example/", "//evil.example/", "/admin/personnes"):
         response = client.post(
             "/finance/depenses/paiement",
-            data={"ids": [str(scene.ids["approved_1"])], "next": target},
+            data={"ids": [str(scene.ids["approved_1"])], "next": target, "confirme": "1"},
         )
         assert (response.status_code, response.headers["Location"]) == (303, "/finance/depenses")
 

@@ -188,7 +188,19 @@ def mark_paid():
     """The chosen approved requests marked paid, each one logged in its timeline."""
     back = _back()
     try:
-        marked = spending.mark_paid(current_user, _chosen_ids())
+        ids = _chosen_ids()
+        if request.form.get("confirme") != "1":
+            # Marking paid cannot be undone: the list and its total are confirmed first.
+            rows = spending.to_mark_paid(current_user, ids)
+            if rows:
+                return render_template(
+                    "spending/confirm_paid.html",
+                    rows=rows,
+                    total_cents=sum(row.amount_cents for row in rows),
+                    ids=ids,
+                    back=back,
+                )
+        marked = spending.mark_paid(current_user, ids)
     except DomainError as error:
         return _queue_with_error(error, back)
     if marked:

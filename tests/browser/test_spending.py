@@ -61,7 +61,7 @@ def test_a_request_linked_to_a_funded_action_is_paid_by_the_round_not_the_envelo
     expect(author.locator("body")).to_contain_text("150\xa0€")
     author.get_by_role("button", name="Nouvelle demande de dépense").click()
     author.get_by_label("Titre", exact=True).fill("Chambres à air et rustines")
-    author.get_by_label("Catégorie").select_option(label="Consommables")
+    author.get_by_role("combobox", name="Catégorie").select_option(label="Consommables")
     author.get_by_label("Montant (€)").fill("212,40")
     author.get_by_label("Date de la dépense").fill("2026-11-20")
     author.get_by_label("Explication").fill("Pour l'atelier du samedi.")
@@ -164,3 +164,51 @@ def test_money_pages_are_whole_named_and_fit_a_phone_and_a_laptop(browsing, live
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px on a {size}"
     for page in (manager, finance):
         assert page.watched.problems(page) == []
+
+
+def queue_scene(live) -> str:
+    """A request to examine (printing) and an approved one (room hire), of two groups; the
+    finance team's e-mail."""
+    from tests.test_spending import Team
+
+    with live.data():
+        first, second = Team(), Team()
+        first.to_finance(title="Affiches du forum", amount_cents=9_000)
+        second.fund(50_000)
+        approved = second.to_finance(
+            title="Salle du forum", category=SpendingCategory.room_hire, amount_cents=12_000
+        )
+        spending.approve_spending(second.finance, approved)
+        return first.finance.email
+
+
+def test_the_finance_queue_filters_without_reloading_and_keeps_the_address(browsing, live):
+    finance = browsing.new_page()
+    sign_in(finance, queue_scene(live))
+    finance.goto("/finance/depenses")
+    finance.evaluate("window.__marker = 1")
+    results = finance.locator("#spending-queue-results")
+    expect(results).to_contain_text("Affiches du forum")
+    expect(results).not_to_contain_text("Salle du forum")
+
+    finance.get_by_role("combobox", name="Statut").select_option(label="Approuvées, à payer")
+    expect(results).to_contain_text("Salle du forum")
+    expect(results).not_to_contain_text("Affiches du forum")
+    expect(finance).to_have_url(re.compile(r"[?&]statut=a-payer(&|$)"))
+    finance.get_by_role("combobox", name="Catégorie").select_option(label="Impression")
+    expect(results).to_contain_text("Aucune demande de dépense ne correspond")
+    assert finance.evaluate("window.__marker") == 1, "the page was reloaded"
+    assert finance.watched.problems(finance) == []
+
+
+def test_the_finance_queue_filters_without_javascript(browsing, live):
+    finance = browsing.new_page(javascript=False)
+    sign_in(finance, queue_scene(live))
+    finance.goto("/finance/depenses")
+    results = finance.locator("#spending-queue-results")
+    expect(results).to_contain_text("Affiches du forum")
+    finance.get_by_role("combobox", name="Statut").select_option(label="Approuvées, à payer")
+    finance.get_by_role("button", name="Filtrer").click()
+    expect(finance).to_have_url(re.compile(r"[?&]statut=a-payer(&|$)"))
+    expect(results).to_contain_text("Salle du forum")
+    expect(results).not_to_contain_text("Affiches du forum")
