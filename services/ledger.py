@@ -236,9 +236,12 @@ def charged_on_reservation(reservation_id: int) -> int:
         (LedgerOperation.reverses_id.is_(None), LedgerOperation.amount_cents),
         else_=-LedgerOperation.amount_cents,
     )
-    return db.session.scalar(
-        select(func.coalesce(func.sum(signed), 0)).where(
-            LedgerOperation.reservation_id == reservation_id
+    # int(): PostgreSQL sums a bigint as a numeric (a Decimal in Python).
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(signed), 0)).where(
+                LedgerOperation.reservation_id == reservation_id
+            )
         )
     )
 

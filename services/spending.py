@@ -221,13 +221,13 @@ def _charged_by_reservation(reservation_ids: list[int]) -> dict[int, int]:
         (LedgerOperation.reverses_id.is_(None), LedgerOperation.amount_cents),
         else_=-LedgerOperation.amount_cents,
     )
-    return dict(
-        db.session.execute(
-            select(LedgerOperation.reservation_id, func.sum(signed))
-            .where(LedgerOperation.reservation_id.in_(reservation_ids))
-            .group_by(LedgerOperation.reservation_id)
-        ).all()
-    )
+    rows = db.session.execute(
+        select(LedgerOperation.reservation_id, func.sum(signed))
+        .where(LedgerOperation.reservation_id.in_(reservation_ids))
+        .group_by(LedgerOperation.reservation_id)
+    ).all()
+    # int(): PostgreSQL sums a bigint as a numeric (a Decimal in Python).
+    return {reservation_id: int(charged) for reservation_id, charged in rows}
 
 
 def split_for(group_id: int, commitment_id: int | None, amount_cents: int) -> Split:

@@ -458,3 +458,19 @@ def test_a_request_once_submitted_is_never_deleted(team):
     with pytest.raises(Conflict, match="déjà été déposée"):
         spending.delete_draft(team.author, request_id)
     assert status_of(request_id) == SpendingStatus.draft
+
+
+def test_charged_amounts_are_integer_cents_on_every_backend(team):
+    # PostgreSQL sums bigints as numerics: a Decimal once broke the refusal's message.
+    commitment = team.funded_commitment(budget_cents=15_000)
+    first = team.to_finance(amount_cents=10_000, commitment_id=commitment.id)
+    spending.approve_spending(team.finance, first)
+    reservation_id = db.session.get(SpendingRequest, first).reservation_id
+    assert type(ledger.charged_on_reservation(reservation_id)) is int
+    [chargeable] = spending.chargeable_commitments(team.group.id)
+    assert (type(chargeable.left_cents), chargeable.left_cents) == (int, 5_000)
+    second = team.to_finance(amount_cents=15_001, commitment_id=commitment.id)
+    with pytest.raises(Conflict) as refused:
+        spending.approve_spending(team.finance, second)
+    assert "prend en charge 50\xa0€" in refused.value.message
+    assert "les 100,01\xa0€ restants" in refused.value.message
