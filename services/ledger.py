@@ -230,20 +230,26 @@ def reverse(actor: Person, operation_id: int, reason: str) -> int:
         raise Conflict(_("Cette opération vient d'être corrigée.")) from error
 
 
-def charged_on_reservation(reservation_id: int) -> int:
-    """What the spending charged to a reservation adds up to, its reversals deducted."""
+def charged_by_reservation(reservation_ids: list[int]) -> dict[int, int]:
+    """What the spending charged to each reservation adds up to, its reversals deducted (the
+    reservations charged nothing are left out)."""
+    if not reservation_ids:
+        return {}
     signed = case(
         (LedgerOperation.reverses_id.is_(None), LedgerOperation.amount_cents),
         else_=-LedgerOperation.amount_cents,
     )
+    rows = db.session.execute(
+        select(LedgerOperation.reservation_id, func.sum(signed))
+        .where(LedgerOperation.reservation_id.in_(reservation_ids))
+        .group_by(LedgerOperation.reservation_id)
+    ).all()
     # int(): PostgreSQL sums a bigint as a numeric (a Decimal in Python).
-    return int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(signed), 0)).where(
-                LedgerOperation.reservation_id == reservation_id
-            )
-        )
-    )
+    return {reservation_id: int(charged) for reservation_id, charged in rows}
+
+
+def charged_on_reservation(reservation_id: int) -> int:
+    return charged_by_reservation([reservation_id]).get(reservation_id, 0)
 
 
 def round_spent_cents(round_id: int) -> int:

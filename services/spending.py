@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from models import (
     AccountKind,
@@ -45,6 +45,7 @@ from .ledger import (
     _lock,
     _record,
     account,
+    charged_by_reservation,
     charged_on_reservation,
     envelope_balance,
 )
@@ -199,7 +200,7 @@ def chargeable_commitments(group_id: int) -> list[Chargeable]:
         )
         .order_by(Proposal.title)
     ).all()
-    charged = _charged_by_reservation([r[3] for r in rows if r[3] is not None])
+    charged = charged_by_reservation([r[3] for r in rows if r[3] is not None])
     return [
         Chargeable(
             commitment_id=commitment_id,
@@ -214,20 +215,9 @@ def chargeable_commitments(group_id: int) -> list[Chargeable]:
     ]
 
 
-def _charged_by_reservation(reservation_ids: list[int]) -> dict[int, int]:
-    if not reservation_ids:
-        return {}
-    signed = case(
-        (LedgerOperation.reverses_id.is_(None), LedgerOperation.amount_cents),
-        else_=-LedgerOperation.amount_cents,
-    )
-    rows = db.session.execute(
-        select(LedgerOperation.reservation_id, func.sum(signed))
-        .where(LedgerOperation.reservation_id.in_(reservation_ids))
-        .group_by(LedgerOperation.reservation_id)
-    ).all()
-    # int(): PostgreSQL sums a bigint as a numeric (a Decimal in Python).
-    return {reservation_id: int(charged) for reservation_id, charged in rows}
+def _left_on(reservation: Reservation) -> int:
+    """What is left of a reservation to charge: its amount less its charges."""
+    return max(0, reservation.amount_cents - charged_on_reservation(reservation.id))
 
 
 def split_for(group_id: int, commitment_id: int | None, amount_cents: int) -> Split:
@@ -241,7 +231,7 @@ def split_for(group_id: int, commitment_id: int | None, amount_cents: int) -> Sp
     left = None
     round_part = 0
     if reservation is not None:
-        left = max(0, reservation.amount_cents - charged_on_reservation(reservation.id))
+        left = _left_on(reservation)
         round_part = min(amount_cents, left)
     return Split(
         amount_cents=amount_cents,
@@ -779,8 +769,7 @@ def approve_spending(
                 )
         round_part = 0
         if reservation is not None:
-            left = max(0, reservation.amount_cents - charged_on_reservation(reservation.id))
-            round_part = min(spending.amount_cents, left)
+            round_part = min(spending.amount_cents, _left_on(reservation))
         envelope_part = spending.amount_cents - round_part
         payees = account(AccountKind.payees)
         envelope = account(AccountKind.envelope, group_id=spending.group_id)
@@ -898,14 +887,6 @@ def mark_paid(person: Person, request_ids: list[int]) -> int:
             _log(row, person, "paid", before)
             marked += 1
         return marked
-
-
-def charges_on(commitment_id: int) -> int:
-    """What was charged to the round for this commitment (its reversals deducted)."""
-    reservation_ids = list(
-        db.session.scalars(select(Reservation.id).where(Reservation.commitment_id == commitment_id))
-    )
-    return sum(_charged_by_reservation(reservation_ids).values())
 
 
 # Reading, for the group's pages --------------------------------------------------------------
