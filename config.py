@@ -55,6 +55,22 @@ class Config:
     SEPA_DEBTOR_NAME = os.environ.get("SEPA_DEBTOR_NAME") or "Commun (compte de démonstration)"
     SEPA_DEBTOR_IBAN = os.environ.get("SEPA_DEBTOR_IBAN") or "FR1420041010050500013M02606"
     SEPA_DEBTOR_BIC = os.environ.get("SEPA_DEBTOR_BIC", "")
+    # The network's shared library and support requests: each file at most
+    # NETWORK_FILE_MAX_BYTES, at most NETWORK_FILE_MAX_FILES per upload.
+    NETWORK_FILE_MAX_BYTES = _int("NETWORK_FILE_MAX_BYTES", 20 * 1024 * 1024)
+    NETWORK_FILE_MAX_FILES = _int("NETWORK_FILE_MAX_FILES", 5)
+    # Outgoing e-mail (discussion notifications and digests): a real SMTP server. MAIL_TLS is
+    # "starttls", "ssl" or "none". With no MAIL_SERVER, nothing is sent and notifications wait
+    # in the database until `flask reseau envoyer` runs with one.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_TLS = os.environ.get("MAIL_TLS", "starttls")
+    MAIL_TIMEOUT_SECONDS = _int("MAIL_TIMEOUT_SECONDS", 10)
+    MAIL_FROM = os.environ.get("MAIL_FROM") or "Commun <ne-pas-repondre@commun.example>"
+    # The site's public address, for links in e-mails (no request to take it from).
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed session cookie

@@ -23,6 +23,18 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave SQLite's full-text index of resources alone: its virtual table and the tables
+    FTS5 makes for it are created by the migration's own SQL, not from the models."""
+    from models import FTS_TABLES
+
+    # Nor PostgreSQL's French-stemming index, on an expression Alembic does not compare.
+    return not (
+        (type_ == "table" and name in FTS_TABLES)
+        or (type_ == "index" and name == "ix_resource_search_fr")
+    )
+
+
 def get_engine():
     return current_app.extensions["migrate"].db.engine
 
@@ -94,6 +106,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

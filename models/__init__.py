@@ -6,6 +6,8 @@ from .exchange import MessageRead, ProposalMessage
 from .groups import ActionGroup, MemberRole, Membership
 from .illustrations import THUMB_SUFFIX, Illustration
 from .ledger import AccountKind, AppendOnly, LedgerAccount, LedgerOperation
+from .network import *  # noqa: F403
+from .network import __all__ as _network_names
 from .people import STAFF_ROLES, Person, SignInFailure
 from .proposals import (
     BudgetLine,
@@ -64,4 +66,5 @@ __all__ = [
     "utcnow",
     "as_id",
     "MAX_ID",
+    *_network_names,
 ]

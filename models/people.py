@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import UTCDateTime, db, utcnow
 
-STAFF_ROLES = ("animation", "finance", "admin")
+STAFF_ROLES = ("animation", "finance", "network", "admin")
 
 
 class Person(UserMixin, db.Model):
@@ -23,6 +23,8 @@ class Person(UserMixin, db.Model):
     auth_version: Mapped[int] = mapped_column(default=1)
     is_animation: Mapped[bool] = mapped_column(default=False)
     is_finance: Mapped[bool] = mapped_column(default=False)
+    # The network of elected officials' animation team: members, moderation, support.
+    is_network: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -38,6 +38,7 @@ DEFAULT_PER_PAGE = 50
 STAFF_ROLE_LABELS = {
     "animation": _l("Équipe d'animation"),
     "finance": _l("Équipe de suivi financier"),
+    "network": _l("Animation du réseau des élu·es"),
     "admin": _l("Administration"),
 }
 
@@ -56,6 +57,7 @@ MEMBER_ROLE_CHOICES = [(role.value, label) for role, label in MEMBER_ROLE_LABELS
 class StaffRolesForm(Form):
     animation = BooleanField(STAFF_ROLE_LABELS["animation"])
     finance = BooleanField(STAFF_ROLE_LABELS["finance"])
+    network = BooleanField(STAFF_ROLE_LABELS["network"])
     admin = BooleanField(STAFF_ROLE_LABELS["admin"])
 
     def roles(self) -> tuple[str, ...]:
