@@ -14,6 +14,9 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_group_id_at", "group_id", "at"),
         Index("ix_audit_entry_proposal_id_at", "proposal_id", "at"),
         Index("ix_audit_entry_round_id_at", "round_id", "at"),
+        Index("ix_audit_entry_support_request_id_at", "support_request_id", "at"),
+        # A person's history: roles, and the network's decisions on their membership.
+        Index("ix_audit_entry_person_id_at", "person_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,6 +29,10 @@ class AuditEntry(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     # The budget round a change belongs to (its settings, a proposal's threshold on it).
     round_id: Mapped[int | None] = mapped_column(ForeignKey("budget_round.id", ondelete="CASCADE"))
+    # A support request of the network (its status and assignee history).
+    support_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_request.id", ondelete="CASCADE")
+    )
     old_value: Mapped[str] = mapped_column(Text, default="")
     new_value: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")

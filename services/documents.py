@@ -548,6 +548,33 @@ def read_uploads(files, max_files: int) -> list[tuple[str, bytes]]:
     return uploads
 
 
+def check_documents(
+    uploads: list[tuple[str, bytes]], max_files: int, max_bytes: int
+) -> list[CheckedDocument]:
+    """Every uploaded file checked by its content, before any is stored; or one error naming
+    each refused file and saying that nothing was recorded (413 when one is too large)."""
+    if len(uploads) > max_files:
+        raise DocumentRejected(
+            ngettext(
+                "Un envoi compte un fichier au plus.",
+                "Un envoi compte %(num)d fichiers au plus.",
+                max_files,
+            )
+        )
+    checked, errors = [], []
+    for filename, data in uploads:
+        try:
+            checked.append(check_document(filename, data, max_bytes))
+        except DocumentRejected as error:
+            errors.append(error)
+    if not errors:
+        return checked
+    message = " ".join(error.message for error in errors)
+    message += " " + _("Rien n'a été enregistré.")
+    too_large = any(isinstance(error, DocumentTooLarge) for error in errors)
+    raise (DocumentTooLarge if too_large else DocumentRejected)(message)
+
+
 # Storage -----------------------------------------------------------------------------------
 
 

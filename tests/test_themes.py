@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from models import NetworkTheme, db
 from services.errors import Invalid
 from services.themes import MAX_THEMES, parse_themes, theme_key, themes_named
+from services.tx import write_transaction
 
 
 def test_theme_key_ignores_case_accents_and_spacing():
@@ -45,8 +46,9 @@ def test_one_theme_typed_by_several_people_at_once_is_created_once(app):
         with app.app_context():
             try:
                 barrier.wait()
-                themes_named(["Travail détaché"])
-                db.session.commit()
+                # As every service calls it: inside its write transaction.
+                with write_transaction():
+                    themes_named(["Travail détaché"])
             except Exception as error:  # reported below
                 errors.append(error)
             finally:

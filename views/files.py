@@ -70,3 +70,23 @@ def send_document(path: Path, display_name: str, content_type: str) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers.pop("Expires", None)
     return response
+
+
+def network_upload_too_large(_error):
+    """The answer to a request beyond MAX_CONTENT_LENGTH on the network's upload forms (the
+    library's and the support requests'): nothing was read, so nothing was recorded."""
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    from . import error_response
+
+    config = current_app.config
+    return error_response(
+        413,
+        _(
+            "L'envoi est trop volumineux : %(num)d fichiers au plus à la fois, de %(mb)d Mo au "
+            "plus chacun. Rien n'a été enregistré.",
+            num=config["NETWORK_FILE_MAX_FILES"],
+            mb=config["NETWORK_FILE_MAX_BYTES"] // (1024 * 1024),
+        ),
+    )

@@ -310,6 +310,12 @@ def upgrade():
     with op.batch_alter_table('support_file', schema=None) as batch_op:
         batch_op.create_index('ix_support_file_request_id', ['request_id'], unique=False)
 
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('support_request_id', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_audit_entry_support_request_id_at', ['support_request_id', 'at'], unique=False)
+        batch_op.create_index('ix_audit_entry_person_id_at', ['person_id', 'at'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_audit_entry_support_request_id_support_request'), 'support_request', ['support_request_id'], ['id'], ondelete='CASCADE')
+
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_network', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('person', schema=None) as batch_op:
@@ -378,6 +384,12 @@ def downgrade():
         batch_op.drop_index('ix_thread_last_post_at')
 
     op.drop_table('thread')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_audit_entry_support_request_id_support_request'), type_='foreignkey')
+        batch_op.drop_index('ix_audit_entry_support_request_id_at')
+        batch_op.drop_index('ix_audit_entry_person_id_at')
+        batch_op.drop_column('support_request_id')
+
     with op.batch_alter_table('support_request', schema=None) as batch_op:
         batch_op.drop_index('ix_support_request_status_created_at')
         batch_op.drop_index('ix_support_request_requester_id')
