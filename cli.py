@@ -1,4 +1,5 @@
-"""Command line: `flask demo`, `flask users create`, `flask groups create`, `flask budget`."""
+"""Command line: `flask demo`, `flask users create`, `flask groups create`, `flask budget`,
+`flask reseau` (the discussion list's e-mails)."""
 
 import click
 from flask import Flask
@@ -13,11 +14,13 @@ from services.people import PASSWORD_MIN_LENGTH, create_person_unchecked
 users_cli = AppGroup("users", help="Gérer les comptes.")
 groups_cli = AppGroup("groups", help="Gérer les groupes d'action.")
 budget_cli = AppGroup("budget", help="Le budget participatif.")
+reseau_cli = AppGroup("reseau", help="Le réseau des élu·es : les e-mails des discussions.")
 
 french_help = click.help_option("--help", help="Afficher cette aide et quitter.")
 french_help(users_cli)
 french_help(groups_cli)
 french_help(budget_cli)
+french_help(reseau_cli)
 
 
 class CommandError(click.ClickException):
@@ -139,8 +142,53 @@ def settle_command(round_id: int | None):
     )
 
 
+def _delivery_line(delivery) -> str:
+    line = f"{delivery.sent} notification(s) envoyée(s), {delivery.failed} en échec"
+    if delivery.dropped:
+        line += f", {delivery.dropped} abandonnée(s) (message masqué ou abonnement terminé)"
+    return line + "."
+
+
+@reseau_cli.command("envoyer")
+@french_help
+def send_notifications_command():
+    """Envoyer les notifications immédiates restées en attente (serveur SMTP injoignable,
+    MAIL_SERVER absent au moment du message). Chacune est tentée 5 fois au plus ; celles
+    écrites depuis moins d'une minute sont laissées à la requête qui les envoie."""
+    from services.discussion import send_pending_notifications
+    from services.mailer import MailNotConfigured
+
+    try:
+        delivery = send_pending_notifications()
+    except MailNotConfigured as error:
+        raise CommandError("MAIL_SERVER n'est pas configuré : rien n'est envoyé.") from error
+    click.echo(_delivery_line(delivery))
+    if delivery.failed:
+        raise CommandError(
+            "des notifications n'ont pas pu partir ; relancez la commande plus tard."
+        )
+
+
+@reseau_cli.command("resume")
+@french_help
+def send_digests_command():
+    """Envoyer le résumé quotidien à chaque membre qui l'a choisi : un e-mail par personne
+    avec ses messages en attente, par discussion. Sans effet s'il n'y a rien de nouveau."""
+    from services.discussion import send_digests
+    from services.mailer import MailNotConfigured
+
+    try:
+        delivery = send_digests()
+    except MailNotConfigured as error:
+        raise CommandError("MAIL_SERVER n'est pas configuré : rien n'est envoyé.") from error
+    click.echo(f"{delivery.people} résumé(s) envoyé(s) ; " + _delivery_line(delivery))
+    if delivery.failed:
+        raise CommandError("des résumés n'ont pas pu partir ; relancez la commande plus tard.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(groups_cli)
     app.cli.add_command(budget_cli)
+    app.cli.add_command(reseau_cli)

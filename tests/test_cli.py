@@ -196,7 +196,7 @@ def test_groups_create_needs_a_departement(runner):
         (
             ["users", "create", "--help"],
             ["Créer le compte EMAIL", "--name", "Nom affiché", "--password", "--role",
-             "animation|finance|admin", "répétez l'option", "Afficher cette aide"],
+             "animation|finance|network|admin", "répétez l'option", "Afficher cette aide"],
         ),
         (["groups", "--help"], ["Gérer les groupes d'action.", "create", "Afficher cette aide"]),
         (
