@@ -89,6 +89,11 @@ def register_views(app: Flask) -> None:
     from . import finance
 
     app.register_blueprint(finance.bp)
+    # The network of elected officials
+    from . import discussion, library, network, support
+
+    for module in (network, library, discussion, support):
+        app.register_blueprint(module.bp)
     register_filters(app)
 
     @app.context_processor
