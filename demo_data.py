@@ -5,13 +5,14 @@ and a database that already holds real data never gets demo accounts with a publ
 password. The rows are written directly through the models, in one write transaction and a few
 bulk flushes, with one password hash shared by every account (hashing is the slow part). The
 illustrations then go through the very services a person's upload goes through (each call its
-own transaction), as the animator who follows the proposal. The money comes last, in one write
-transaction: earmarked donations into every certified group's envelope, spending requests in
-every status with their receipts (checked and stored as uploads are) and timelines, and the
+own transaction), as the animator who follows the proposal. The network of elected officials
+follows, in a write transaction of its own (demo_network.py). The money comes last, in one
+write transaction: earmarked donations into every certified group's envelope, spending requests
+in every status with their receipts (checked and stored as uploads are) and timelines, and the
 ledger operations of those approved. Ledger operations are never deleted, so nothing of it may
-be committed unless all of it is. If the second or third stage fails, the rows and files
-already written are removed again, so that the command either loads everything or leaves the
-database as it found it. It all takes a few seconds.
+be committed unless all of it is. If a stage after the first fails, the rows and files already
+written are removed again, so that the command either loads everything or leaves the database
+as it found it. It all takes a few seconds.
 
 The data keep the rules of DESIGN.md section 3: a proposal's counter equals its active
 commitments, one commitment per (group, proposal), only certified groups commit and only to
@@ -53,6 +54,7 @@ from sqlalchemy import delete, exists, select
 from werkzeug.security import generate_password_hash
 
 from cli import CommandError
+from demo_network import NetworkDemo
 from models import (
     AccountKind,
     ActionGroup,
@@ -147,6 +149,15 @@ DEMO_ACCOUNTS = (
     ("animation", "Équipe d'animation", f"animation@{DEMO_DOMAIN}", "Sofia Marchand"),
     ("finance", "Équipe de suivi financier", f"finance@{DEMO_DOMAIN}", "Bernard Ollivier"),
     ("admin", "Administration", f"admin@{DEMO_DOMAIN}", "Nadia Kerbrat"),
+    # The network of elected officials (demo_network.py).
+    (
+        "network",
+        "Équipe d'animation du réseau des élu·es",
+        f"reseau@{DEMO_DOMAIN}",
+        "Claire Vasseur",
+    ),
+    ("elue", "Élue membre du réseau des élu·es", f"elue@{DEMO_DOMAIN}", "Hélène Garnier"),
+    ("candidat", "Élu en attente d'adhésion au réseau", f"candidat@{DEMO_DOMAIN}", "Thomas Nguyen"),
 )
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 
@@ -2846,11 +2857,12 @@ def _check_uploads_folder(root: str) -> None:
 def load_demo(echo) -> bool:
     """Load the demo data set into an empty database; True if it was loaded.
 
-    Three stages: the rows, written directly in one write transaction; the illustrations,
+    Four stages: the rows, written directly in one write transaction; the illustrations,
     through the services a person's upload goes through, each in its own transaction; the
-    money (donations, spending requests and their ledger operations), in one write
-    transaction. If the second or third stage fails, everything already written is removed
-    again, files included, and the command fails with a message saying so.
+    network of elected officials (demo_network.py), in one write transaction; the money
+    (donations, spending requests and their ledger operations), in one write transaction.
+    If a stage after the first fails, everything already written is removed again, files
+    included, and the command fails with a message saying so.
     """
     started = time.perf_counter()
     loader = None
@@ -2873,6 +2885,8 @@ def load_demo(echo) -> bool:
         return False
     try:
         loader.illustrate()
+        loader.stage = "network"
+        network_facts, network_tries = loader.network.load()
         money_facts, money_tries = loader.record_money()
     except BaseException as error:
         undo_error = loader.undo()
@@ -2897,7 +2911,8 @@ def load_demo(echo) -> bool:
     facts, tries = summary
     echo(f"Données de démonstration chargées en {seconds} s.")
     echo("")
-    echo("\n".join([*facts, *money_facts, "", "À essayer :", *tries, *money_tries]))
+    facts += [*money_facts, *network_facts]
+    echo("\n".join([*facts, "", "À essayer :", *tries, *money_tries, *network_tries]))
     echo("")
     echo(accounts_table())
     return True
@@ -2960,9 +2975,11 @@ class _Loader:
         # What load() wrote, for undo(); what illustrate() is doing, for its error message.
         self.written: dict[str, list[int]] = {}
         self.replays: dict[int, _Replay] = {}
-        self.stage = "illustrations"  # then "money" (record_money)
+        self.stage = "illustrations"  # then "network" (demo_network.py), then "money"
         self.step: tuple[str, list[str]] = ("", [])
         self.to_illustrate: list[tuple[str, int, int, str]] = []
+        emails = {key: email for key, _, email, _ in DEMO_ACCOUNTS}
+        self.network = NetworkDemo(now, self.password_hash, self.emails, emails)
 
     def ago(self, days: float = 0, hours: float = 0) -> datetime:
         return self.now - timedelta(days=days, hours=hours)
@@ -3030,7 +3047,7 @@ class _Loader:
                 email,
                 name,
                 self.ago(days=500 - 10 * n),
-                **({key: True} if key in ("animation", "finance", "admin") else {}),
+                **({key: True} if key in ("animation", "finance", "admin", "network") else {}),
             )
             for n, (key, _, email, name) in enumerate(DEMO_ACCOUNTS)
         }
@@ -3645,6 +3662,8 @@ class _Loader:
             where = f" (« {title} »)"
         if self.stage == "money":
             return f"l'enregistrement des dons et des dépenses de démonstration a échoué{where}"
+        if self.stage == "network":
+            return self.network.failed_step()
         return f"l'ajout des illustrations de démonstration a échoué{where}"
 
     def illustrate(self) -> None:
@@ -4117,6 +4136,7 @@ class _Loader:
             ids = self.written
             proposals = ids["proposal"]
             with write_transaction():
+                self.network.delete_rows()
                 stored = db.session.execute(
                     select(Illustration.stored_name, Illustration.format).where(
                         Illustration.proposal_id.in_(proposals)
@@ -4142,4 +4162,5 @@ class _Loader:
             return str(error) or repr(error)
         for name, fmt in stored:
             images.remove_files(images.stored_paths(root, name, fmt))
+        self.network.remove_files()
         return None

@@ -16,7 +16,7 @@ import pytest
 from flask import current_app
 from markupsafe import escape
 from PIL import Image
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, literal_column, select, text
 
 from demo_data import (
     BASE_THRESHOLD,
@@ -32,6 +32,8 @@ from demo_data import (
     existing_demo,
 )
 from models import (
+    RESOURCE_TSVECTOR,
+    ROLES_BY_LEVEL,
     AccountKind,
     ActionGroup,
     AuditEntry,
@@ -42,25 +44,53 @@ from models import (
     Illustration,
     LedgerAccount,
     LedgerOperation,
+    Mandate,
+    MandateLevel,
+    MandateRole,
+    MandateSide,
     MemberRole,
     Membership,
     MessageRead,
+    NetworkMember,
+    NetworkStatus,
+    NetworkTeamEntry,
+    NetworkTheme,
+    NotifyMode,
     Person,
+    Post,
+    PostNotification,
     Proposal,
     ProposalMessage,
     ProposalRevision,
     ProposalStatus,
     Reservation,
+    Resource,
+    ResourceFile,
+    ResourceKind,
+    ResourceLevel,
+    ResourceOutcome,
+    ResourceReuse,
     SpendingCategory,
     SpendingEvent,
     SpendingReceipt,
     SpendingRequest,
     SpendingStatus,
+    Subscription,
+    SupportFile,
+    SupportKind,
+    SupportMessage,
+    SupportRequest,
+    SupportStatus,
+    SupportUrgency,
+    TeamRole,
+    Thread,
     ThresholdPolicy,
     db,
+    network_member_theme,
+    resource_theme,
     utcnow,
 )
-from services import catalog, images
+from services import catalog, documents, images
 from services import receipts as receipt_files
 from services.access import managed_groups
 from services.budget import effective_threshold
@@ -70,6 +100,8 @@ from services.exchange import unread_counts
 from services.groups import clean_departement
 from services.iban import validate_iban
 from services.ledger import charged_on_reservation, round_spent_cents
+from services.library import search_text_of
+from services.network import clean_departement as clean_network_departement
 from services.proposals import ProposalText, check_text, group_proposals, text_of
 from services.queue import QueueFilters, queue_page
 from services.spending import (
@@ -81,6 +113,7 @@ from services.spending import (
     split_for,
     validate_request,
 )
+from services.themes import theme_key
 from services.workspace_access import acts_for_origin, is_team
 from tests import factories as f
 from tests.conftest import AuthActions, make_app
@@ -105,6 +138,22 @@ TABLES = (
     SpendingEvent,
     LedgerAccount,
     LedgerOperation,
+    # The network of elected officials (demo_network.py).
+    NetworkTheme,
+    NetworkMember,
+    Mandate,
+    NetworkTeamEntry,
+    Resource,
+    ResourceLevel,
+    ResourceFile,
+    ResourceReuse,
+    Thread,
+    Post,
+    Subscription,
+    PostNotification,
+    SupportRequest,
+    SupportMessage,
+    SupportFile,
 )
 S = ProposalStatus
 SS = SpendingStatus
@@ -468,8 +517,9 @@ def test_published_proposals_are_illustrated_through_the_upload_processing(demo)
     expected = {
         n for rows in by_proposal.values() for i in rows for n in (i.file_name, i.thumb_name)
     }
-    folder = f"{receipt_files.FOLDER}/"
-    assert {name for name in uploaded_files() if not name.startswith(folder)} == expected
+    # (the network's documents are checked by the network's tests).
+    folders = (f"{receipt_files.FOLDER}/", "network/")
+    assert {name for name in uploaded_files() if not name.startswith(folders)} == expected
 
 
 def test_the_home_page_shows_the_covers_of_its_first_proposals(demo, demo_client):
@@ -856,7 +906,9 @@ def test_demo_accounts_have_their_roles(demo):
     assert account("animation").staff_roles == ["animation"]
     assert account("finance").staff_roles == ["finance"]
     assert account("admin").staff_roles == ["admin"]
+    assert account("network").staff_roles == ["network"]
     assert account("manager").staff_roles == []
+    assert account("elue").staff_roles == account("candidat").staff_roles == []
 
 
 @pytest.mark.parametrize("key", [key for key, *_ in DEMO_ACCOUNTS])
@@ -1259,6 +1311,479 @@ def test_the_demo_manager_validates_a_request_that_finance_approves_or_explains_
         approve_spending(finance, short.id)
 
 
+# The network of elected officials (demo_network.py).
+
+
+def network_members(*statuses: NetworkStatus) -> list[NetworkMember]:
+    statement = select(NetworkMember).order_by(NetworkMember.id)
+    if statuses:
+        statement = statement.where(NetworkMember.status.in_(statuses))
+    return list(db.session.scalars(statement))
+
+
+def mandates_by_person() -> dict[int, list[Mandate]]:
+    by_person: dict[int, list[Mandate]] = {}
+    for mandate in db.session.scalars(select(Mandate).order_by(Mandate.id)):
+        by_person.setdefault(mandate.person_id, []).append(mandate)
+    return by_person
+
+
+def network_team() -> set[int]:
+    return set(db.session.scalars(select(Person.id).where(Person.is_network)))
+
+
+def membership_of(person_id: int) -> NetworkMember:
+    return db.session.scalar(select(NetworkMember).where(NetworkMember.person_id == person_id))
+
+
+def was_member(person_id: int, moment) -> bool:
+    """A member at that moment: accepted before it, and not excluded since before it."""
+    member = membership_of(person_id)
+    if member is None or member.status not in (NetworkStatus.member, NetworkStatus.excluded):
+        return False
+    accepted = db.session.scalar(
+        select(AuditEntry.at).where(
+            AuditEntry.person_id == person_id, AuditEntry.action == "network.accept"
+        )
+    )
+    until = member.decided_at if member.status == NetworkStatus.excluded else utcnow()
+    return accepted < moment <= until
+
+
+def test_the_network_has_members_with_mandates_at_every_level_and_role(demo):
+    members = network_members(NetworkStatus.member)
+    assert 30 <= len(members) <= 45
+    by_person = mandates_by_person()
+    today = datetime_now_paris_date()
+    levels, roles, sides, current_levels = set(), set(), set(), set()
+    for member in members:
+        mandates = by_person[member.person_id]
+        assert member.presentation and member.motivation
+        for m in mandates:
+            assert m.role in ROLES_BY_LEVEL[m.level], (m.council, m.level, m.role)
+            assert m.council_key == theme_key(m.council)
+            assert m.ends_on is None or m.ends_on >= m.starts_on
+            assert m.starts_on <= today
+            if m.level in (MandateLevel.europeen, MandateLevel.francais_etranger):
+                assert m.departement is None
+            else:
+                assert clean_network_departement(m.departement) == m.departement
+            levels.add(m.level)
+            roles.add(m.role)
+            sides.add(m.side)
+            if m.ends_on is None:
+                current_levels.add(m.level)
+        # Every member holds a mandate today.
+        assert any(m.ends_on is None or m.ends_on >= today for m in mandates)
+    assert levels == current_levels == set(MandateLevel)
+    assert roles == set(MandateRole)
+    assert sides == set(MandateSide)
+    councils = {m.council for ms in by_person.values() for m in ms}
+    for council in (
+        "Conseil municipal de Grigny",
+        "Métropole de Lyon",
+        "Conseil départemental de la Seine-Saint-Denis",
+        "Conseil régional d'Occitanie",
+        "Assemblée nationale",
+        "Sénat",
+        "Parlement européen",
+        "Conseil consulaire de Montréal",
+    ):
+        assert council in councils
+    # Past and current mandates; people with two mandates at once (a municipal councillor
+    # also intercommunal); re-elected people with two terms on the same council.
+    everyone = [m for ms in by_person.values() for m in ms]
+    assert sum(m.ends_on is not None for m in everyone) >= 10
+    both = [
+        ms
+        for ms in by_person.values()
+        if {MandateLevel.municipal, MandateLevel.intercommunal}
+        <= {m.level for m in ms if m.ends_on is None}
+    ]
+    assert len(both) >= 5
+    assert any(
+        len([m for m in ms if m.council_key == other.council_key]) >= 2
+        for ms in by_person.values()
+        for other in ms
+    )
+    # All over France, overseas and Corsica included, and abroad.
+    departements = {member.departement for member in members}
+    assert {"2A", "2B", "971", "972", "973", "974", "976", None} <= departements
+    assert len(departements) >= 25
+    for member in members:
+        assert member.departement is None or (
+            clean_network_departement(member.departement) == member.departement
+        )
+
+
+def datetime_now_paris_date():
+    return utcnow().astimezone(PARIS).date()
+
+
+def test_no_one_has_two_overlapping_mandates_on_the_same_council(demo):
+    for mandates in mandates_by_person().values():
+        for n, a in enumerate(mandates):
+            for b in mandates[n + 1 :]:
+                if (a.level, a.council_key) != (b.level, b.council_key):
+                    continue
+                # Both ends inclusive, an open mandate runs forever.
+                assert (a.ends_on is not None and a.ends_on < b.starts_on) or (
+                    b.ends_on is not None and b.ends_on < a.starts_on
+                ), (a.council, a.starts_on, b.starts_on)
+
+
+def test_applications_wait_or_were_decided_by_the_network_team_with_reasons(demo):
+    statuses = Counter(m.status for m in network_members())
+    assert statuses[NetworkStatus.pending] >= 3
+    assert statuses[NetworkStatus.declined] == statuses[NetworkStatus.excluded] == 1
+    team, admin = network_team(), account("admin")
+    by_person = mandates_by_person()
+    today = datetime_now_paris_date()
+    for member in network_members():
+        assert member.motivation
+        actions = list(
+            db.session.execute(
+                select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.reason)
+                .where(AuditEntry.person_id == member.person_id)
+                .where(AuditEntry.action.like("network.%"))
+                .order_by(AuditEntry.at)
+            )
+        )
+        assert actions[0][:2] == ("network.apply", member.person_id)
+        if member.status == NetworkStatus.pending:
+            assert member.decided_at is None and member.decided_by_id is None
+            assert member.applied_at > utcnow() - timedelta(days=30)
+            # An applicant holds a mandate, as the animation team will check.
+            assert any(m.ends_on is None for m in by_person[member.person_id])
+            assert len(actions) == 1
+            continue
+        assert member.decided_at > member.applied_at
+        assert member.decided_by_id in team | {admin.id}
+        if member.status == NetworkStatus.member:
+            assert not member.decision_reason
+            assert [a for a, *_ in actions] == ["network.apply", "network.accept"]
+        else:
+            assert len(member.decision_reason) > 50
+            assert member.decided_by_id in team
+            assert actions[-1][2] == member.decision_reason
+        if member.status == NetworkStatus.declined:
+            # Declined because the mandate had ended.
+            assert all(
+                m.ends_on is not None and m.ends_on < today for m in by_person[member.person_id]
+            )
+    candidate = membership_of(account("candidat").id)
+    assert candidate.status == NetworkStatus.pending and candidate.motivation
+    assert membership_of(account("elue").id).status == NetworkStatus.member
+    modes = Counter(m.notify_mode for m in network_members(NetworkStatus.member))
+    assert modes[NotifyMode.immediate] > modes[NotifyMode.daily] > 0
+    for member in network_members():
+        # A daily digest went out at 7 a.m. (Paris time), to those who get one.
+        sent = member.digest_sent_at
+        assert sent is None or member.notify_mode == NotifyMode.daily
+        assert sent is None or (sent <= utcnow() and sent.astimezone(PARIS).hour == 7)
+
+
+def test_members_have_themes_keyed_as_the_theme_service_keys_them(demo):
+    themes = list(db.session.scalars(select(NetworkTheme)))
+    assert len(themes) >= 10
+    assert all(t.key == theme_key(t.name) for t in themes)
+    names = {t.name for t in themes}
+    assert {"Eau en régie publique", "Cantines bio", "Services publics", "Dotations"} <= names
+    assert {"Travail détaché", "Logement", "Transports gratuits", "Santé"} <= names
+    with_themes = set(db.session.scalars(select(network_member_theme.c.member_id)))
+    assert with_themes == {m.id for m in network_members()}
+
+
+def test_the_network_team_has_two_animators_who_sign_in_and_the_public_page_lists_it(
+    demo, demo_client
+):
+    team = network_team()
+    assert len(team) == 2 and account("network").id in team
+    auth = AuthActions(demo_client)
+    for person_id in team:
+        person = db.session.get(Person, person_id)
+        assert person.staff_roles == ["network"]
+        assert membership_of(person_id).status == NetworkStatus.member
+        auth.login(person.email, DEMO_PASSWORD)
+        auth.logout()
+    entries = list(db.session.scalars(select(NetworkTeamEntry).order_by(NetworkTeamEntry.position)))
+    roles = Counter(e.role for e in entries)
+    assert roles[TeamRole.co_lead] == 2 and roles[TeamRole.member] >= 4
+    assert [e.position for e in entries] == list(range(1, len(entries) + 1))
+    assert {e.person_id for e in entries if e.role == TeamRole.co_lead} == team
+    for entry in entries:
+        assert entry.display_name and len(entry.description) > 30
+        if entry.person_id is not None:
+            assert db.session.get(Person, entry.person_id).display_name == entry.display_name
+
+
+def test_resources_of_every_kind_with_their_levels_themes_and_reuses(demo):
+    resources = list(db.session.scalars(select(Resource).order_by(Resource.id)))
+    assert 20 <= len(resources) <= 30
+    kinds = Counter(r.kind for r in resources)
+    assert set(kinds) == set(ResourceKind) and min(kinds.values()) >= 2
+    decisions = (
+        ResourceKind.amendement,
+        ResourceKind.deliberation,
+        ResourceKind.voeu,
+        ResourceKind.motion,
+    )
+    outcomes = set()
+    reused = 0
+    for r in resources:
+        assert r.title and len(r.summary) > 100 and len(r.body) > 300, r.title
+        assert was_member(r.author_id, r.created_at), r.title
+        assert r.updated_at == r.created_at and r.updated_by_id == r.author_id
+        assert (r.outcome is not None) == (r.kind in decisions), r.title
+        outcomes.add(r.outcome)
+        assert r.decided_on is None or r.decided_on <= r.created_at.astimezone(PARIS).date()
+        levels = set(
+            db.session.scalars(select(ResourceLevel.level).where(ResourceLevel.resource_id == r.id))
+        )
+        assert levels
+        themes = list(
+            db.session.scalars(
+                select(NetworkTheme.name)
+                .join(resource_theme, resource_theme.c.theme_id == NetworkTheme.id)
+                .where(resource_theme.c.resource_id == r.id)
+                .order_by(NetworkTheme.id)
+            )
+        )
+        assert themes
+        # The text the library service indexes, as it computes it.
+        assert r.search_text == search_text_of(r, themes)
+        reuses = list(
+            db.session.scalars(select(ResourceReuse).where(ResourceReuse.resource_id == r.id))
+        )
+        assert r.reuse_count == len(reuses)
+        for reuse in reuses:
+            assert reuse.person_id != r.author_id and reuse.note
+            assert r.created_at < reuse.created_at <= utcnow()
+            assert was_member(reuse.person_id, reuse.created_at)
+        reused += bool(reuses)
+    assert outcomes == {None, *ResourceOutcome}
+    assert reused >= 8
+
+
+def test_about_half_the_resources_have_files_stored_and_passing_the_upload_checks(demo):
+    config = current_app.config
+    root = config["UPLOADS_PATH"]
+    files = list(db.session.scalars(select(ResourceFile).order_by(ResourceFile.id)))
+    resources = db.session.scalar(select(func.count()).select_from(Resource))
+    with_files = {f.resource_id for f in files}
+    assert 0.4 <= len(with_files) / resources <= 0.65
+    kinds = Counter()
+    for row in files:
+        path = documents.document_path(root, "library", row.stored_name)
+        assert path.is_file()
+        data = path.read_bytes()
+        checked = documents.check_document(row.display_name, data, config["NETWORK_FILE_MAX_BYTES"])
+        assert checked.content_type == row.content_type
+        assert checked.display_name == row.display_name
+        assert row.size == len(data) and row.sha256 == hashlib.sha256(data).hexdigest()
+        assert row.stored_name.endswith(f".{checked.extension}")
+        resource = db.session.get(Resource, row.resource_id)
+        assert row.uploaded_by_id == resource.author_id and row.created_at == resource.created_at
+        kinds[checked.kind] += 1
+        if checked.kind == "pdf":
+            assert data.rstrip().endswith(b"%%EOF")
+    assert set(kinds) == {"pdf", "odt", "ods", "docx", "xlsx", "png"}
+    # Every file of the network folder belongs to a row, and the other way round.
+    support = list(db.session.scalars(select(SupportFile)))
+    stored = {f"network/library/{f.stored_name}" for f in files}
+    stored |= {f"network/support/{f.stored_name}" for f in support}
+    assert {name for name in uploaded_files() if name.startswith("network/")} == stored
+
+
+def test_full_text_search_finds_the_demo_resources_on_both_backends(demo):
+    if db.engine.dialect.name == "postgresql":
+        matching = select(Resource.title).where(
+            RESOURCE_TSVECTOR.op("@@")(func.plainto_tsquery(literal_column("'french'"), "régies"))
+        )
+    else:
+        matching = select(Resource.title).where(
+            Resource.id.in_(
+                select(literal_column("rowid"))
+                .select_from(text("resource_fts"))
+                .where(text("resource_fts MATCH 'regie'"))
+            )
+        )
+    titles = set(db.session.scalars(matching))
+    assert "Délibération créant la régie publique de l'eau potable" in titles
+    assert "Note juridique : du contrat de délégation à la régie de l'eau" in titles
+    assert not any("Motion" in title for title in titles)
+
+
+def test_threads_run_in_order_with_quotes_and_one_message_hidden_by_the_team(demo):
+    threads = list(db.session.scalars(select(Thread).order_by(Thread.id)))
+    assert 10 <= len(threads) <= 15
+    team = network_team()
+    hidden = []
+    quotes = 0
+    for thread in threads:
+        posts = list(
+            db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.id))
+        )
+        assert 3 <= len(posts) <= 15, thread.title
+        assert thread.theme_id is not None
+        assert posts[0].author_id == thread.author_id
+        assert posts[0].created_at == thread.created_at
+        assert [p.created_at for p in posts] == sorted(p.created_at for p in posts)
+        visible = [p for p in posts if p.hidden_at is None]
+        assert thread.post_count == len(visible)
+        assert thread.last_post_at == visible[-1].created_at
+        ids = [p.id for p in posts]
+        for post in posts:
+            assert was_member(post.author_id, post.created_at), thread.title
+            if post.quoted_post_id is not None:
+                quotes += 1
+                assert post.quoted_post_id in ids[: ids.index(post.id)]
+                assert db.session.get(Post, post.quoted_post_id).hidden_at is None
+            if post.hidden_at is not None:
+                hidden.append(post)
+                assert post.hidden_by_id in team and len(post.hidden_reason) > 30
+                assert post.created_at < post.hidden_at <= utcnow()
+                assert (
+                    db.session.scalar(
+                        select(func.count()).where(
+                            AuditEntry.action == "post.hide",
+                            AuditEntry.new_value == f"post {post.id}, thread {thread.id}",
+                        )
+                    )
+                    == 1
+                )
+        # Every author follows the threads they wrote in, as the discussion service makes them.
+        followers = set(
+            db.session.scalars(
+                select(Subscription.person_id).where(Subscription.thread_id == thread.id)
+            )
+        )
+        assert {p.author_id for p in posts} <= followers
+    assert len(hidden) == 1 and quotes >= 5
+    assert {t.level for t in threads} > {None}
+    assert db.session.scalar(select(func.count()).where(Subscription.theme_id.is_not(None))) >= 10
+    # Nothing waits to be sent: the demo never mails anyone.
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(PostNotification)
+            .where(PostNotification.sent_at.is_(None))
+        )
+        == 0
+    )
+
+
+def test_support_requests_in_every_status_kind_and_urgency_with_their_exchanges(demo):
+    requests = list(db.session.scalars(select(SupportRequest).order_by(SupportRequest.id)))
+    assert 6 <= len(requests) <= 12
+    assert {r.status for r in requests} == set(SupportStatus)
+    assert {r.kind for r in requests} == set(SupportKind)
+    assert {r.urgency for r in requests} == set(SupportUrgency)
+    team = network_team()
+    for r in requests:
+        assert was_member(r.requester_id, r.created_at)
+        messages = list(
+            db.session.scalars(
+                select(SupportMessage)
+                .where(SupportMessage.request_id == r.id)
+                .order_by(SupportMessage.id)
+            )
+        )
+        times = [r.created_at, *(m.created_at for m in messages)]
+        assert times == sorted(times) and r.updated_at >= times[-1]
+        for m in messages:
+            assert m.author_id in (team if m.from_team else {r.requester_id})
+        if r.status == SupportStatus.open:
+            assert r.assignee_id is None and not any(m.from_team for m in messages)
+        else:
+            assert r.assignee_id in team
+        if r.status == SupportStatus.answered:
+            assert messages[-1].from_team
+        assert (r.closed_at is not None) == (r.status == SupportStatus.closed)
+        if r.closed_at is not None:
+            assert r.closed_by_id in team | {r.requester_id} and r.closed_at == r.updated_at
+        # The audit entries the request's history is read from end where the request is.
+        states = list(
+            db.session.scalars(
+                select(AuditEntry.new_value)
+                .where(AuditEntry.action.like("support.%"))
+                .where(AuditEntry.new_value.like(f"request={r.id};%"))
+                .order_by(AuditEntry.at)
+            )
+        )
+        assert states[0] == f"request={r.id};status=open;assignee="
+        assert (
+            states[-1] == f"request={r.id};status={r.status.value};assignee={r.assignee_id or ''}"
+        )
+    both = {m.from_team for m in db.session.scalars(select(SupportMessage))}
+    assert both == {True, False}
+    (joined,) = db.session.scalars(select(SupportFile))
+    root, config = current_app.config["UPLOADS_PATH"], current_app.config
+    data = documents.document_path(root, "support", joined.stored_name).read_bytes()
+    checked = documents.check_document(joined.display_name, data, config["NETWORK_FILE_MAX_BYTES"])
+    assert checked.kind == "odt" and joined.sha256 == hashlib.sha256(data).hexdigest()
+    assert joined.uploaded_by_id == db.session.get(SupportRequest, joined.request_id).requester_id
+
+
+def test_network_timestamps_are_aware_utc_and_in_the_past(demo):
+    now = utcnow()
+    values = []
+    for model, columns in (
+        (NetworkMember, ("applied_at", "decided_at", "digest_sent_at")),
+        (Mandate, ("created_at",)),
+        (Resource, ("created_at", "updated_at")),
+        (ResourceFile, ("created_at",)),
+        (ResourceReuse, ("created_at",)),
+        (Thread, ("created_at", "last_post_at")),
+        (Post, ("created_at", "hidden_at")),
+        (Subscription, ("created_at",)),
+        (SupportRequest, ("created_at", "updated_at", "closed_at")),
+        (SupportMessage, ("created_at",)),
+        (SupportFile, ("created_at",)),
+    ):
+        for column in columns:
+            values += list(db.session.scalars(select(getattr(model, column))))
+    values = [v for v in values if v is not None]
+    assert all(v.tzinfo is not None and v.utcoffset() == timedelta(0) for v in values)
+    assert all(v <= now for v in values)
+    # Spread over months.
+    posts = list(db.session.scalars(select(Post.created_at)))
+    assert (max(posts) - min(posts)).days >= 120
+    for member in network_members():
+        person = db.session.get(Person, member.person_id)
+        assert person.created_at < member.applied_at
+
+
+def test_the_demo_prints_the_network_and_its_accounts(demo):
+    output, _ = demo
+    assert re.search(r"Réseau des élu·es : \d+ membres, \d+ mandats", output)
+    assert re.search(r"\d+ ressources partagées de 8 sortes, \d+ fichiers", output)
+    for key in ("network", "elue", "candidat"):
+        assert account(key).email in output.split("Comptes de démonstration")[0]
+
+
+def test_a_failed_network_stage_removes_everything_the_demo_wrote(app, runner, monkeypatch):
+    store_document, stored = documents.store_document, []
+
+    def disk_full_at_the_fourth_document(root, checked, folder):
+        if len(stored) == 3:
+            raise OSError(28, "No space left on device")
+        name, paths = store_document(root, checked, folder)
+        stored.extend(paths)
+        return name, paths
+
+    monkeypatch.setattr(documents, "store_document", disk_full_at_the_fourth_document)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "Erreur : l'ajout du réseau des élu·es de démonstration a échoué" in result.output
+    assert "No space left on device" in result.output
+    assert "la base est de nouveau vide" in result.output
+    db.session.expire_all()
+    assert set(row_counts().values()) == {0}
+    assert len(stored) == 3 and not any(path.exists() for path in stored)
+    assert uploaded_files() == []
+
+
 def test_second_run_adds_nothing_and_says_so(fresh_demo, runner):
     before, files = row_counts(), uploaded_files()
     output, _ = run_demo(runner)
@@ -1322,6 +1847,32 @@ def donation_rows() -> list[tuple]:
     ).all()
 
 
+def network_rows() -> list[tuple]:
+    """The network's people, mandates, resources, messages and requests, without the moments
+    (relative to the time of the load)."""
+    return [
+        *db.session.execute(
+            select(Person.email, Mandate.council, Mandate.role, Mandate.starts_on, Mandate.ends_on)
+            .join(Person, Person.id == Mandate.person_id)
+            .order_by(Mandate.id)
+        ).all(),
+        *db.session.execute(
+            select(Resource.title, Resource.reuse_count, Resource.search_text).order_by(Resource.id)
+        ).all(),
+        *db.session.execute(
+            select(Thread.title, Person.email, Post.body, Post.hidden_reason)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(Person, Person.id == Post.author_id)
+            .order_by(Post.id)
+        ).all(),
+        *db.session.execute(
+            select(SupportRequest.subject, SupportRequest.status, SupportMessage.body)
+            .join(SupportMessage, SupportMessage.request_id == SupportRequest.id)
+            .order_by(SupportMessage.id)
+        ).all(),
+    ]
+
+
 def test_demo_is_deterministic(tmp_path):
     """Two loads into two empty databases (ledger operations are never deleted: the first
     load cannot be emptied out) write the same data."""
@@ -1340,6 +1891,7 @@ def test_demo_is_deterministic(tmp_path):
                         round_figures(),
                         spending_rows(),
                         donation_rows(),
+                        network_rows(),
                     )
                 )
             finally:
