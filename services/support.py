@@ -12,6 +12,14 @@ the network's space gets "not found", so that ids tell nothing; outside the spac
 The request's history (status and assignee) is read from the audit log: each change writes an
 AuditEntry linked to the request (and, by `person_id`, to its requester) whose old and new
 values are `request=<id>;status=<status>;assignee=<person id or empty>`.
+
+E-mail notices, sent after the commit, only with MAIL_SERVER set, never to the person who
+acted: a new request to each person of the network team (`is_network`); the team's answer,
+or closing with a message, to the requester; the requester's message (reply, or closing with
+a message) to the assignee, or to the whole team when nobody has it. They carry the subject,
+kind, urgency and the link, never the details, messages or files (legal matters stay on the
+site). A notice that cannot be sent is logged and dropped, never retried and never failing the
+action: the request's page shows its status anyway, and it is the source of truth.
 """
 
 import math
@@ -20,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -29,6 +37,7 @@ from sqlalchemy.orm import aliased
 from models import (
     AuditEntry,
     NetworkMember,
+    NetworkStatus,
     Person,
     SupportFile,
     SupportKind,
@@ -40,7 +49,7 @@ from models import (
     utcnow,
 )
 
-from . import documents
+from . import documents, mailer
 from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .network_access import (
     forget_network_member,
@@ -71,6 +80,21 @@ ACTIONS = (
 
 # Most urgent first, in the team's queue.
 URGENCY_ORDER = (SupportUrgency.tres_urgente, SupportUrgency.urgente, SupportUrgency.normale)
+
+KIND_LABELS = {
+    SupportKind.technique: _l("Technique"),
+    SupportKind.juridique: _l("Juridique"),
+}
+URGENCY_LABELS = {
+    SupportUrgency.normale: _l("Normale"),
+    SupportUrgency.urgente: _l("Urgente"),
+    SupportUrgency.tres_urgente: _l("Très urgente"),
+}
+URGENCY_HINTS = {
+    SupportUrgency.normale: _l("l'équipe vous répond dès qu'elle le peut"),
+    SupportUrgency.urgente: _l("une réponse dans la semaine"),
+    SupportUrgency.tres_urgente: _l("une séance dans les jours qui viennent"),
+}
 
 STATUS_NAMES = {
     S.open: _l("nouvelle"),
@@ -262,6 +286,188 @@ def _add_message(
     return message
 
 
+# E-mail notices ----------------------------------------------------------------------------
+
+# What an action tells by e-mail, and to whom.
+NOTICE_NEW = "new"  # a member asked: the team
+NOTICE_ANSWER = "answer"  # the team answered: the requester
+NOTICE_TEAM_CLOSE = "team_close"  # the team closed with a last message: the requester
+NOTICE_REPLY = "reply"  # the requester wrote: the assignee, or the team
+NOTICE_REQUESTER_CLOSE = "requester_close"  # the requester closed with a message: the same
+
+NOTICE_TEMPLATES = {
+    NOTICE_NEW: "mail/support_new.txt",
+    NOTICE_ANSWER: "mail/support_answer.txt",
+    NOTICE_TEAM_CLOSE: "mail/support_answer.txt",
+    NOTICE_REPLY: "mail/support_reply.txt",
+    NOTICE_REQUESTER_CLOSE: "mail/support_reply.txt",
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The e-mails an action owes, gathered in its transaction and sent after its commit
+    (plain values: nothing is read from the database once committed)."""
+
+    event: str  # one of NOTICE_TEMPLATES
+    recipients: tuple[Recipient, ...]
+    request_id: int
+    subject: str
+    kind: SupportKind
+    urgency: SupportUrgency
+    requester_name: str
+    assigned_to_recipient: bool = False  # reply notices: sent to the assignee alone
+
+
+def _team_recipients(actor_id: int) -> list[Recipient]:
+    """The network's animation team (the staff role; admins only when they hold it too)."""
+    rows = db.session.execute(
+        select(Person.email, Person.display_name)
+        .where(Person.is_network.is_(True), Person.id != actor_id)
+        .order_by(Person.id)
+    ).all()
+    return [Recipient(*row) for row in rows]
+
+
+def _requester_recipient(request: SupportRequest, actor_id: int) -> list[Recipient]:
+    """The requester, while they still see the request (not once excluded from the
+    network: the link would only say 403)."""
+    if request.requester_id == actor_id:
+        return []
+    row = db.session.execute(
+        select(
+            Person.email,
+            Person.display_name,
+            Person.is_network,
+            Person.is_admin,
+            NetworkMember.status,
+        )
+        .outerjoin(NetworkMember, NetworkMember.person_id == Person.id)
+        .where(Person.id == request.requester_id)
+    ).first()
+    if row is None:
+        return []
+    email, name, is_network, is_admin, status = row
+    if not (is_network or is_admin or status == NetworkStatus.member):
+        return []
+    return [Recipient(email, name)]
+
+
+def _assignee_or_team(request: SupportRequest, actor_id: int) -> tuple[list[Recipient], bool]:
+    """Who hears of the requester's message: the assignee while still on the team, else the
+    whole team; and whether it went to the assignee alone."""
+    if request.assignee_id is not None:
+        assignee = db.session.get(Person, request.assignee_id)
+        if assignee is not None and is_network_team(assignee):
+            if assignee.id == actor_id:
+                return [], True
+            return [Recipient(assignee.email, assignee.display_name)], True
+    return _team_recipients(actor_id), False
+
+
+def _notice(event: str, request: SupportRequest, actor: Person) -> Notice | None:
+    """The e-mails `actor`'s action on the request owes; None when nothing is sent (no
+    MAIL_SERVER, or nobody to tell)."""
+    if not mailer.is_configured():
+        return None
+    assigned = False
+    if event == NOTICE_NEW:
+        recipients = _team_recipients(actor.id)
+    elif event in (NOTICE_ANSWER, NOTICE_TEAM_CLOSE):
+        recipients = _requester_recipient(request, actor.id)
+    else:
+        recipients, assigned = _assignee_or_team(request, actor.id)
+    if not recipients:
+        return None
+    if request.requester_id == actor.id:
+        requester_name = actor.display_name
+    else:
+        requester_name = db.session.scalar(
+            select(Person.display_name).where(Person.id == request.requester_id)
+        )
+    return Notice(
+        event=event,
+        recipients=tuple(recipients),
+        request_id=request.id,
+        subject=request.subject,
+        kind=request.kind,
+        urgency=request.urgency,
+        requester_name=requester_name or "",
+        assigned_to_recipient=assigned,
+    )
+
+
+def _notice_subject(notice: Notice) -> str:
+    if notice.event == NOTICE_NEW:
+        return _(
+            "[Réseau des élu·es] Demande d'appui (%(urgency)s) : %(subject)s",
+            urgency=str(URGENCY_LABELS[notice.urgency]),
+            subject=notice.subject,
+        )
+    if notice.event in (NOTICE_ANSWER, NOTICE_TEAM_CLOSE):
+        return _(
+            "[Réseau des élu·es] Réponse à votre demande d'appui : %(subject)s",
+            subject=notice.subject,
+        )
+    if notice.event == NOTICE_REQUESTER_CLOSE:
+        return _("[Réseau des élu·es] Demande d'appui close : %(subject)s", subject=notice.subject)
+    return _(
+        "[Réseau des élu·es] Nouveau message sur la demande d'appui : %(subject)s",
+        subject=notice.subject,
+    )
+
+
+def notice_emails(notice: Notice) -> list:
+    """One e-mail per recipient: what the request is and its link, never its content."""
+    url = mailer.public_url("support.show", request_id=notice.request_id)
+    subject = _notice_subject(notice)
+    emails = []
+    for recipient in notice.recipients:
+        text = render_template(
+            NOTICE_TEMPLATES[notice.event],
+            notice=notice,
+            recipient=recipient,
+            url=url,
+            kind_label=KIND_LABELS[notice.kind],
+            urgency_label=URGENCY_LABELS[notice.urgency],
+        )
+        emails.append(mailer.compose(recipient.email, recipient.name, subject, text))
+    return emails
+
+
+def send_notice(notice: Notice | None) -> None:
+    """Send the notice's e-mails over one connection, after the action's commit. Never
+    raises: the action is done whatever happens here; an e-mail not sent is logged, not
+    retried (the request's page shows its status: the site is the source of truth)."""
+    if notice is None or not mailer.is_configured():
+        return
+    logger = current_app.logger
+    try:
+        results = mailer.send_batch(notice_emails(notice))
+    except Exception:
+        logger.exception(
+            "Support request %s: %s e-mail(s) not sent (not retried)",
+            notice.request_id,
+            notice.event,
+        )
+        return
+    failed = results.count(False)
+    if failed:
+        logger.warning(
+            "Support request %s: %d of %d %s e-mail(s) not sent (not retried)",
+            notice.request_id,
+            failed,
+            len(results),
+            notice.event,
+        )
+
+
 # Actions -------------------------------------------------------------------------------------
 
 
@@ -305,10 +511,13 @@ def create_request(person: Person, fields: NewRequest, files: list[tuple[str, by
             db.session.flush()
             _store_files(request, None, person, checked, written)
             _audit(person, "support.create", request, "")
-            return request.id
+            request_id = request.id
+            notice = _notice(NOTICE_NEW, request, person)
     except BaseException:
         documents.remove_document_files(written)
         raise
+    send_notice(notice)
+    return request_id
 
 
 def assign_request(person: Person, request_id: int, assignee_id: int | None) -> Person:
@@ -358,9 +567,11 @@ def answer_request(
             request.status = S.answered
             request.updated_at = now
             _audit(person, "support.answer", request, before)
+            notice = _notice(NOTICE_ANSWER, request, person)
     except BaseException:
         documents.remove_document_files(written)
         raise
+    send_notice(notice)
 
 
 def reply_to_request(
@@ -390,9 +601,11 @@ def reply_to_request(
             request.status = S.assigned if request.assignee_id else S.open
             request.updated_at = now
             _audit(person, "support.reply", request, before)
+            notice = _notice(NOTICE_REPLY, request, person)
     except BaseException:
         documents.remove_document_files(written)
         raise
+    send_notice(notice)
 
 
 def close_request(person: Person, request_id: int, body: str = "") -> None:
@@ -406,13 +619,19 @@ def close_request(person: Person, request_id: int, body: str = "") -> None:
         _require_open(request, _("Cette demande est déjà close."))
         before = _state(request)
         now = utcnow()
+        by_requester = request.requester_id == person.id
         if body:
-            _add_message(request, person, body, request.requester_id != person.id, now)
+            _add_message(request, person, body, not by_requester, now)
         request.status = S.closed
         request.closed_at = now
         request.closed_by_id = person.id
         request.updated_at = now
         _audit(person, "support.close", request, before)
+        notice = None
+        if body:
+            event = NOTICE_REQUESTER_CLOSE if by_requester else NOTICE_TEAM_CLOSE
+            notice = _notice(event, request, person)
+    send_notice(notice)
 
 
 def reopen_request(person: Person, request_id: int) -> None:

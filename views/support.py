@@ -3,7 +3,9 @@ team's queue, a request's page with its private exchange and actions, and its fi
 
 Plain HTML forms: every action answers 303 back to the request's page; a refusal re-renders
 the page with its status (403, 404, 409, 413, 422) and what was typed, and writes nothing.
-Who sees a request: see services/support.py (403 outside the space, then 404).
+Who sees a request: see services/support.py (403 outside the space, then 404). The e-mail
+notices of new requests, answers and replies are the service's, sent after its commit; a
+notice that fails changes nothing here: the request's page shows its status anyway.
 """
 
 from dataclasses import dataclass
@@ -45,20 +47,9 @@ bp = Blueprint("support", __name__, url_prefix="/reseau/appui")
 PER_PAGE = 30
 FILES_FIELD = "files"
 
-KIND_LABELS = {
-    SupportKind.technique: _l("Technique"),
-    SupportKind.juridique: _l("Juridique"),
-}
-URGENCY_LABELS = {
-    SupportUrgency.normale: _l("Normale"),
-    SupportUrgency.urgente: _l("Urgente"),
-    SupportUrgency.tres_urgente: _l("Très urgente"),
-}
-URGENCY_HINTS = {
-    SupportUrgency.normale: _l("l'équipe vous répond dès qu'elle le peut"),
-    SupportUrgency.urgente: _l("une réponse dans la semaine"),
-    SupportUrgency.tres_urgente: _l("une séance dans les jours qui viennent"),
-}
+KIND_LABELS = service.KIND_LABELS
+URGENCY_LABELS = service.URGENCY_LABELS
+URGENCY_HINTS = service.URGENCY_HINTS
 # The status as the requester reads it ("assigned" adds who handles it).
 STATUS_LABELS = {
     SupportStatus.open: _l("Nouvelle"),
