@@ -17,6 +17,9 @@ proposals reserve, and the later ones find the budget exhausted. The counters (t
 reserved_cents, each proposal's reserved_count and reserved_cents) are the reservations' sums,
 checked after the inserts.
 
+Then the network of elected officials' data (bench/network_data.py: members and mandates,
+the shared library, the discussion list), with its own checks.
+
 The schema is dropped and rebuilt with the migrations (`flask db upgrade`). Usage:
 
     .venv/bin/python -m bench.generate --url sqlite:///bench/data/bench.sqlite3
@@ -36,6 +39,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.network_data import NetworkData, fill_network
 from models import (
     ActionGroup,
     BudgetRound,
@@ -140,6 +144,7 @@ class BenchData:
     fundable: int = 0
     total_cents: int = 0
     reserved_cents: int = 0
+    network: NetworkData | None = None
 
 
 def _slugify(text_: str) -> str:
@@ -180,6 +185,7 @@ def generate(
     base_threshold: int = 150,
     pool: int = 25,
     seed: int = 2026,
+    network: bool = True,
     log=print,
 ) -> BenchData:
     started = time.perf_counter()
@@ -207,6 +213,9 @@ def generate(
             pool=pool,
             seed=seed,
         )
+        budget_s = time.perf_counter() - started
+        if network:
+            data.network = fill_network(db.engine, seed=seed)
         db.session.remove()
         db.engine.dispose()
     if make_url(url).get_backend_name() == "sqlite":
@@ -220,9 +229,18 @@ def generate(
         f"({data.fundable} fundable), {data.counts['commitment']:,} commitments, "
         f"{data.counts['reservation']:,} reservations ({data.reserved_cents // 100:,} € of "
         f"{data.total_cents // 100:,} €), {data.counts['person']:,} people, "
-        f"{data.counts['membership']:,} memberships in {data.seconds:.1f} s "
+        f"{data.counts['membership']:,} memberships in {budget_s:.1f} s "
         f"(schema {schema_s:.1f} s)"
     )
+    if data.network is not None:
+        net = data.network
+        log(f"  network: {net.summary()} in {net.seconds:.1f} s ({net.timing()})")
+        log(
+            "  network searches: "
+            + ", ".join(f"{w!r} {n:,}" for w, n in net.search_hits.items())
+            + f" resources; directory municipal/33: {net.directory_total} members"
+        )
+    log(f"  data loaded in {data.seconds:.1f} s")
     return data
 
 
@@ -553,6 +571,9 @@ def main(argv=None) -> None:
     parser.add_argument("--commitments", type=int, default=200_000)
     parser.add_argument("--threshold", type=int, default=150)
     parser.add_argument("--pool", type=int, default=25)
+    parser.add_argument(
+        "--no-network", action="store_true", help="without the network of elected officials"
+    )
     args = parser.parse_args(argv)
     data = generate(
         args.url,
@@ -561,8 +582,11 @@ def main(argv=None) -> None:
         commitments=args.commitments,
         base_threshold=args.threshold,
         pool=args.pool,
+        network=not args.no_network,
     )
     print(f"  manager: {data.manager_email} / {data.manager_password}")
+    if data.network is not None:
+        print(f"  network member: {data.network.member_email} / {data.network.member_password}")
 
 
 if __name__ == "__main__":

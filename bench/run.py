@@ -474,23 +474,28 @@ def build_read_scenarios(port: int, data: BenchData) -> list[Scenario]:
     ]
 
 
+def _sign_in(client: Client, email: str, password: str) -> dict[str, str]:
+    """Sign in through the form, as a browser does; the session cookie."""
+    jar: dict[str, str] = {}
+    status, response, body = client.request("GET", "/connexion")
+    if status != 200:
+        raise RuntimeError(f"GET /connexion → {status}")
+    cookies_from(response, jar)
+    token = _CSRF_RE.search(body.decode()).group(1)
+    form = {"email": email, "password": password, "csrf_token": token}
+    status, response, body = client.request(
+        "POST", "/connexion", urlencode(form), {**FORM, "Cookie": cookie_header(jar)}
+    )
+    if status != 303:
+        raise RuntimeError(f"POST /connexion as {email} → {status}: {body[:300]!r}")
+    return cookies_from(response, jar)
+
+
 def sign_in(port: int, data: BenchData) -> tuple[dict[str, str], str]:
     """The bench manager's session cookie and a CSRF token read from a proposal page."""
     client = Client(port)
-    jar: dict[str, str] = {}
     try:
-        status, response, body = client.request("GET", "/connexion")
-        if status != 200:
-            raise RuntimeError(f"GET /connexion → {status}")
-        cookies_from(response, jar)
-        token = _CSRF_RE.search(body.decode()).group(1)
-        form = {"email": data.manager_email, "password": data.manager_password, "csrf_token": token}
-        status, response, body = client.request(
-            "POST", "/connexion", urlencode(form), {**FORM, "Cookie": cookie_header(jar)}
-        )
-        if status != 303:
-            raise RuntimeError(f"POST /connexion → {status}: {body[:300]!r}")
-        cookies_from(response, jar)
+        jar = _sign_in(client, data.manager_email, data.manager_password)
         path = f"/propositions/{data.slugs[0]}"
         status, response, body = client.request("GET", path, headers={"Cookie": cookie_header(jar)})
         page = body.decode()
@@ -500,6 +505,90 @@ def sign_in(port: int, data: BenchData) -> tuple[dict[str, str], str]:
         return jar, _CSRF_RE.search(page).group(1)
     finally:
         client.close()
+
+
+_THREAD_POLL_RE = re.compile(r'id="thread-poll"[^>]*?hx-get="([^"]+)"', re.S)
+
+
+def build_network_scenarios(port: int, data: BenchData) -> list[Scenario]:
+    """The network of elected officials' pages, signed in as the bench member (who sees the
+    network's space), and the thread's poll."""
+    net = data.network
+    client = Client(port)
+    try:
+        jar = _sign_in(client, net.member_email, net.member_password)
+        status, response, body = client.request(
+            "GET", "/reseau/ressources/", headers={"Cookie": cookie_header(jar)}
+        )
+        if status != 200 or b'id="library-results"' not in body:
+            raise RuntimeError(f"GET /reseau/ressources/ as the bench member → {status}")
+        member = {"Cookie": cookie_header(cookies_from(response, jar))}
+        threads = random.Random(3).sample(net.thread_ids, 20)
+        thread_polls = []
+        for thread_id in threads:
+            match = _THREAD_POLL_RE.search(
+                _get_ok(client, f"/reseau/discussions/{thread_id}", member)
+            )
+            if not match:
+                raise RuntimeError(f"no thread-poll element in thread {thread_id}'s page")
+            thread_polls.append(html.unescape(match.group(1)))
+    finally:
+        client.close()
+    hx = {**HX, **member}
+    library = "/reseau/ressources/"
+    searches = [f"{library}?{urlencode({'q': word})}" for word in net.search_words]
+    filtered = [f"{library}?{query}" for query in net.filter_queries]
+    directory = "/reseau/membres?niveau=municipal&departement=33"
+
+    def results(body: bytes) -> bool:
+        return b'class="resource-card"' in body and b"</html>" in body
+
+    return [
+        Scenario(
+            "network: library search ?q=<word>",
+            lambda r: ("GET", r.choice(searches), None, member, 200, results),
+            0.2,
+        ),
+        Scenario(
+            "network: library search + kind, level, theme",
+            lambda r: ("GET", r.choice(filtered), None, member, 200, results),
+            0.2,
+        ),
+        Scenario(
+            "network: resource page",
+            lambda r: (
+                "GET",
+                f"{library}{r.choice(net.resource_ids)}",
+                None,
+                member,
+                200,
+                _has(b'id="reprises"'),
+            ),
+            0.2,
+        ),
+        Scenario(
+            "network: directory municipal, 33",
+            lambda r: ("GET", directory, None, member, 200, _has(b'class="member-card"')),
+            0.2,
+        ),
+        Scenario(
+            "network: thread page (~30 posts)",
+            lambda r: (
+                "GET",
+                f"/reseau/discussions/{r.choice(net.thread_ids)}",
+                None,
+                member,
+                200,
+                _has(b'id="thread-poll"'),
+            ),
+            0.2,
+        ),
+        Scenario(
+            "network: thread poll unchanged → 204",
+            lambda r: ("GET", r.choice(thread_polls), None, hx, 204, None),
+            0.5,
+        ),
+    ]
 
 
 def build_commit_scenario(port: int, data: BenchData) -> Scenario:
@@ -637,10 +726,19 @@ def bench_backend(name: str, url: str, args, results: list[Result], notes: list[
     print(f"\n== {name}: generating national-scale data", flush=True)
     data = generate(url, log=print)
     notes.append(f"{name}: data generated in {data.seconds:.1f} s ({data.fundable} fundable).")
+    if data.network is not None:
+        net = data.network
+        notes.append(
+            f"{name}: network data in {net.seconds:.1f} s of those ({net.timing()}); "
+            + ", ".join(f"« {w} » finds {n:,}" for w, n in net.search_hits.items())
+            + f" resources; the directory (municipal, 33) {net.directory_total} members."
+        )
     with Gunicorn(url, name, args.app) as server:
         server.wait_ready()
         print(f"== {name}: gunicorn -w 2 on {HOST}:{server.port}", flush=True)
         scenarios = build_read_scenarios(server.port, data)
+        if data.network is not None:
+            scenarios += build_network_scenarios(server.port, data)
         scenarios.append(build_commit_scenario(server.port, data))
         baseline_scenario = scenarios[0]
         baseline: Result | None = None
@@ -801,7 +899,9 @@ def main(argv=None) -> int:
         f"scenario, at most {args.max_requests:,} requests each.",
         "",
         "Data: 10,000 groups, 1,000 published proposals, 200,000 active commitments, base "
-        "threshold 150. Ratio = req/s ÷ baseline req/s, the baseline being measured again "
+        "threshold 150; the network of elected officials: 3,000 members and applicants, about "
+        "4,800 mandates, 20,000 resources, 2,000 threads, 60,000 posts. Ratio = req/s ÷ "
+        "baseline req/s, the baseline being measured again "
         f"({args.adjacent:g} s) just before each scenario, on the same backend. CPU: % of one "
         "core during the measured window (client = this process, app = gunicorn, PG = the "
         "PostgreSQL backends of the bench database, other = the rest of the machine, i.e. "
@@ -815,7 +915,9 @@ def main(argv=None) -> int:
         "",
         *(f"- {n}" for n in notes),
         "- Targets (issue 2): poll ≥ 0.5 × baseline, list and proposal pages ≥ 0.2, "
-        f"commit ≥ 0.1. Total run time {elapsed:.0f} s.",
+        "commit ≥ 0.1. The network's targets are our own (issue 6 gives none), on the same "
+        "scale: its pages ≥ 0.2, the thread's poll ≥ 0.5. "
+        f"Total run time {elapsed:.0f} s.",
     ]
     report = "\n".join(lines) + "\n"
     print("\n" + report)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Integer, delete, exists, func, literal_column, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from models import (
     MAX_ID,
@@ -701,6 +701,10 @@ def search_resources(filters: LibraryFilters, page: int = 1, per_page: int = PER
             .limit(per_page)
             .offset((page - 1) * per_page)
             .options(
+                # Not shown in a list: left out of the rows the database sorts to find the
+                # page (SQLite sorts every match whole).
+                defer(Resource.body, raiseload=True),
+                defer(Resource.search_text, raiseload=True),
                 selectinload(Resource.author),
                 selectinload(Resource.themes),
                 selectinload(Resource.levels),

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy.orm import aliased, selectinload
 
 from models import (
     ROLES_BY_LEVEL,
@@ -569,14 +569,17 @@ def _directory_query(filters: DirectoryFilters, today: date):
             )
         )
     if filters.departement is not None:
+        # The people of the département, found once (their own département, or a current
+        # mandate's): an OR with a correlated EXISTS made both backends probe every member.
+        living = aliased(NetworkMember)
         query = query.where(
-            or_(
-                NetworkMember.departement == filters.departement,
-                exists().where(
-                    Mandate.person_id == NetworkMember.person_id,
-                    Mandate.departement == filters.departement,
-                    _current(today),
-                ),
+            NetworkMember.person_id.in_(
+                union(
+                    select(living.person_id).where(living.departement == filters.departement),
+                    select(Mandate.person_id).where(
+                        Mandate.departement == filters.departement, _current(today)
+                    ),
+                )
             )
         )
     if filters.theme_id is not None:
