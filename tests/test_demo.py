@@ -8,7 +8,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from markupsafe import escape
 from PIL import Image
 from sqlalchemy import create_engine, func, literal_column, select, text
 
+import demo_data
 from demo_data import (
     BASE_THRESHOLD,
     DEMO_ACCOUNTS,
@@ -1873,31 +1874,61 @@ def network_rows() -> list[tuple]:
     ]
 
 
-def test_demo_is_deterministic(tmp_path):
-    """Two loads into two empty databases (ledger operations are never deleted: the first
-    load cannot be emptied out) write the same data."""
-    loads = []
-    for n in (1, 2):
-        folder = tmp_path / f"load-{n}"
-        folder.mkdir()
-        app = make_app(folder)
-        with app.app_context():
-            try:
-                run_demo(app.test_cli_runner())
-                loads.append(
-                    (
-                        commitment_rows(),
-                        reservation_rows(),
-                        round_figures(),
-                        spending_rows(),
-                        donation_rows(),
-                        network_rows(),
-                    )
-                )
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-    assert loads[0] == loads[1]
+def load_into_a_new_database(folder: Path) -> tuple:
+    """The demo loaded into its own empty database (ledger operations are never deleted: a
+    load cannot be emptied out); what it wrote, without the moments."""
+    folder.mkdir()
+    app = make_app(folder)
+    with app.app_context():
+        try:
+            run_demo(app.test_cli_runner())
+            return (
+                commitment_rows(),
+                reservation_rows(),
+                round_figures(),
+                spending_rows(),
+                donation_rows(),
+                network_rows(),
+            )
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_demo_is_deterministic(tmp_path, monkeypatch):
+    """Two loads at the same moment write the same data.
+
+    The demo is written relative to the moment of its load (donations so many days ago,
+    mandates begun at the last elections), so two loads either side of midnight in Paris
+    rightly differ: the days, then the order, of some donations. CI once loaded them on either
+    side; both loads now read one clock.
+    """
+    moment = utcnow()
+    monkeypatch.setattr(demo_data, "utcnow", lambda: moment)
+    first = load_into_a_new_database(tmp_path / "load-1")
+    second = load_into_a_new_database(tmp_path / "load-2")
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        # 23:59:50 in Paris: the loads around it fell on two days.
+        datetime(2026, 11, 29, 22, 59, 50, tzinfo=UTC),
+        # 22:00 in Paris: the night begins (the demo moves nightly moments to the evening).
+        datetime(2026, 11, 29, 21, 0, 5, tzinfo=UTC),
+        # The night the clocks go back, and a summer night.
+        datetime(2026, 10, 25, 1, 0, 30, tzinfo=UTC),
+        datetime(2026, 7, 14, 2, 30, tzinfo=UTC),
+    ],
+    ids=["midnight", "nightfall", "clocks-back", "summer-night"],
+)
+def test_demo_loads_at_any_hour(tmp_path, monkeypatch, moment):
+    """Its checks (messages in order and in the past, members at the time they write, no
+    mandate overlap) hold whatever the hour; 56 moments of three days were tried once."""
+    monkeypatch.setattr(demo_data, "utcnow", lambda: moment)
+    rows = load_into_a_new_database(tmp_path / "load")
+    assert all(rows)
 
 
 def test_demo_never_loads_into_a_database_with_other_data(app, runner):
