@@ -26,15 +26,11 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave SQLite's full-text index of resources alone: its virtual table and the tables
-    FTS5 makes for it are created by the migration's own SQL, not from the models."""
-    from models import FTS_TABLES
+    """Leave the full-text search alone: SQLite's FTS5 tables, PostgreSQL's stored vector and
+    its index are made by the migrations' own SQL, not from the models."""
+    from models import made_by_sql
 
-    # Nor PostgreSQL's French-stemming index, on an expression Alembic does not compare.
-    return not (
-        (type_ == "table" and name in FTS_TABLES)
-        or (type_ == "index" and name == "ix_resource_search_fr")
-    )
+    return not made_by_sql(obj, name, type_, reflected, compare_to)
 
 
 def get_engine():

@@ -9,7 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from models import MandateLevel, Resource, ResourceKind, ResourceOutcome, db, utcnow
+from models import (
+    POSTGRESQL_SEARCH_INDEX,
+    MandateLevel,
+    Resource,
+    ResourceKind,
+    ResourceOutcome,
+    db,
+    utcnow,
+)
 from services import library
 from tests.conftest import BACKEND, AuthActions
 from tests.network_world import build_network_world, theme
@@ -416,7 +424,8 @@ def test_a_search_that_finds_nothing_says_so(member_client, world):
 
 @pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's GIN index")
 def test_postgresql_search_can_use_the_french_gin_index(world):
-    """The search's WHERE clause repeats the index's expression (models.RESOURCE_TSVECTOR)."""
+    """The search filters and ranks on the stored vector, which the GIN index covers: no
+    vector is computed per row (that made a common word cost 264 ms over 20,000 resources)."""
     from sqlalchemy import event, text
 
     add(world, "Repas du midi", "Passer les cantines bio en gestion publique.")
@@ -432,8 +441,9 @@ def test_postgresql_search_can_use_the_french_gin_index(world):
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     statement, parameters = ran[0]
+    assert "to_tsvector" not in statement and statement.count("resource.search_vector") == 2
     connection = db.session.connection()
     connection.execute(text("SET LOCAL enable_seqscan = off"))
     plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
     db.session.rollback()
-    assert "ix_resource_search_fr" in "\n".join(plan), plan
+    assert POSTGRESQL_SEARCH_INDEX in "\n".join(plan), plan

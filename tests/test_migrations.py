@@ -9,17 +9,13 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from models import FTS_TABLES, db
+from models import FTS_TABLES, db, made_by_sql
 from tests.conftest import BACKEND, PG_URL, missing
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """SQLite's full-text index of resources is made by SQL, not from the models."""
-    # Nor is PostgreSQL's French-stemming index, on an expression Alembic does not compare.
-    return not (
-        (type_ == "table" and name in FTS_TABLES)
-        or (type_ == "index" and name == "ix_resource_search_fr")
-    )
+    """The full-text search's tables, column and index are made by SQL, not from the models."""
+    return not made_by_sql(obj, name, type_, reflected, compare_to)
 
 
 @pytest.fixture
@@ -68,4 +64,50 @@ def test_downgrade_to_base_removes_every_table(empty_database_url):
             assert tables == set()
             if db.engine.dialect.name == "postgresql":
                 assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 0
+        db.engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's stored French vector")
+def test_the_stored_search_vector_covers_the_resources_already_there(empty_database_url):
+    """Migration 5b1e0c7a9d24 stores each resource's French vector in place of an index on
+    the expression: resources deposited before it are found by it, and going back restores the
+    expression's index."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    indexes = text(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'resource' "
+        "AND indexname LIKE 'ix_resource_search%'"
+    )
+    with app.app_context():
+        upgrade(revision="d23e467ed402")
+        with db.engine.begin() as conn:
+            author = conn.execute(
+                text(
+                    "INSERT INTO person (email, display_name, password_hash, auth_version, "
+                    "is_animation, is_finance, is_admin, is_network, created_at) VALUES "
+                    "('elue@example.org', 'Élue', 'x', 1, false, false, false, false, now()) "
+                    "RETURNING id"
+                )
+            ).scalar()
+            conn.execute(
+                text(
+                    "INSERT INTO resource (author_id, kind, title, summary, body, council, "
+                    "reuse_count, search_text, created_at, updated_at) VALUES (:author, "
+                    "'voeu', 'Cantines', '', '', '', 0, 'Des cantines bio en régie', now(), "
+                    "now())"
+                ),
+                {"author": author},
+            )
+        upgrade()
+        search = text(
+            "SELECT title FROM resource "
+            "WHERE search_vector @@ plainto_tsquery('french'::regconfig, 'cantine')"
+        )
+        with db.engine.connect() as conn:
+            assert conn.execute(search).scalars().all() == ["Cantines"]
+            assert conn.execute(indexes).scalars().all() == ["ix_resource_search_vector"]
+        downgrade(revision="d23e467ed402")
+        with db.engine.connect() as conn:
+            assert conn.execute(indexes).scalars().all() == ["ix_resource_search_fr"]
+            columns = {c["name"] for c in inspect(conn).get_columns("resource")}
+            assert "search_vector" not in columns
         db.engine.dispose()
