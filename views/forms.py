@@ -2,6 +2,7 @@
 
 import functools
 import re
+from collections.abc import Callable
 
 import wtforms
 from babel import support
@@ -23,7 +24,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from models import MAX_ID
-from services.errors import Invalid
+from services.errors import DomainError, Invalid
 
 
 @functools.cache
@@ -49,6 +50,21 @@ def form_invalid(form, message: str | None = None) -> FormInvalid:
     """The error for an invalid form: the given message, else the fields' own messages."""
     messages = " ".join(str(m) for errors in form.errors.values() for m in errors)
     return FormInvalid(message or messages or str(_l("Formulaire invalide.")))
+
+
+def refusal(form, save: Callable[[], object], invalid: str | None = None) -> str | None:
+    """Validate the submitted form, then `save` it: None once saved, else the French message
+    of what was refused (the form's errors, headed by `invalid`, or the service's 422), for
+    the page to show again with 422. Other refusals (403, 404, 409) go to the error pages."""
+    try:
+        if not form.validate_on_submit():
+            raise form_invalid(form, invalid)
+        save()
+    except DomainError as error:
+        if error.status != 422:
+            raise
+        return error.message
+    return None
 
 
 # A group chosen in a form: a number the database may hold (a larger one names no group).

@@ -47,7 +47,7 @@ from services.network_access import (
 from services.themes import all_themes, theme_field_value
 
 from . import sign_in_first
-from .forms import EmptyForm, Form, form_invalid
+from .forms import EmptyForm, Form, form_invalid, refusal
 from .htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("network", __name__, url_prefix="/reseau")
@@ -304,23 +304,21 @@ def join():
                 themes=theme_field_value(row.themes),
             )
         return _join_page(JoinForm(**values))
+    if member is not None:  # refused before the form is even read (the service checks too)
+        service.require_may_apply(member)
     form = JoinForm()
-    try:
-        if member is not None:  # refused before the form is even read (the service checks too)
-            service.require_may_apply(member)
-        if not form.validate_on_submit():
-            raise form_invalid(form)
-        service.apply_to_network(
+    error = refusal(
+        form,
+        lambda: service.apply_to_network(
             current_user,
             form.motivation.data,
             form.departement.data,
             form.presentation.data or "",
             form.themes.data or "",
-        )
-    except DomainError as error:
-        if error.status != 422:
-            raise
-        return _join_page(form, error.status, error.message)
+        ),
+    )
+    if error is not None:
+        return _join_page(form, 422, error)
     flash(
         _(
             "Votre demande d'adhésion est envoyée : l'équipe d'animation du réseau vous "
@@ -363,14 +361,13 @@ def add_mandate():
     if (response := sign_in_first()) is not None:
         return response
     form = MandateForm()
-    try:
-        if not form.validate_on_submit():
-            raise form_invalid(form, _("Le mandat n'est pas enregistré : corrigez le formulaire."))
-        service.add_mandate(current_user, form.data_for_service())
-    except DomainError as error:
-        if error.status != 422:
-            raise
-        return _mandates_page(form, 422, error.message)
+    error = refusal(
+        form,
+        lambda: service.add_mandate(current_user, form.data_for_service()),
+        _("Le mandat n'est pas enregistré : corrigez le formulaire."),
+    )
+    if error is not None:
+        return _mandates_page(form, 422, error)
     flash(_("Le mandat est enregistré."), "success")
     return redirect(url_for(".mandates"), 303)
 
@@ -393,14 +390,13 @@ def edit_mandate(mandate_id: int):
         )
         return _edit_mandate_page(mandate, form)
     form = MandateForm()
-    try:
-        if not form.validate_on_submit():
-            raise form_invalid(form, _("Le mandat n'est pas modifié : corrigez le formulaire."))
-        service.update_mandate(current_user, mandate_id, form.data_for_service())
-    except DomainError as error:
-        if error.status != 422:
-            raise
-        return _edit_mandate_page(mandate, form, 422, error.message)
+    error = refusal(
+        form,
+        lambda: service.update_mandate(current_user, mandate_id, form.data_for_service()),
+        _("Le mandat n'est pas modifié : corrigez le formulaire."),
+    )
+    if error is not None:
+        return _edit_mandate_page(mandate, form, 422, error)
     flash(_("Le mandat est modifié."), "success")
     return redirect(url_for(".mandates"), 303)
 
@@ -527,17 +523,16 @@ def edit_profile():
         )
         return render_template("network/edit_profile.html", form=form, error=None)
     form = ProfileForm()
-    try:
-        if not form.validate_on_submit():
-            raise form_invalid(form, _("Le profil n'est pas enregistré : corrigez le formulaire."))
-        service.update_profile(
+    error = refusal(
+        form,
+        lambda: service.update_profile(
             current_user, form.presentation.data or "", form.departement.data, form.themes.data
-        )
-    except DomainError as error:
-        if error.status != 422:
-            raise
+        ),
+        _("Le profil n'est pas enregistré : corrigez le formulaire."),
+    )
+    if error is not None:
         return make_response(
-            render_template("network/edit_profile.html", form=form, error=error.message), 422
+            render_template("network/edit_profile.html", form=form, error=error), 422
         )
     flash(_("Votre profil est enregistré."), "success")
     return redirect(url_for(".profile", person_id=current_user.id), 303)
@@ -667,16 +662,15 @@ def add_team_entry():
     if (response := _require_team()) is not None:
         return response
     form = TeamEntryForm()
-    try:
-        if not form.validate_on_submit():
-            raise form_invalid(form, _("La personne n'est pas ajoutée : corrigez le formulaire."))
-        service.add_team_entry(
+    error = refusal(
+        form,
+        lambda: service.add_team_entry(
             current_user, form.display_name.data, form.role.data, form.description.data or ""
-        )
-    except DomainError as error:
-        if error.status != 422:
-            raise
-        return _team_page(form, 422, error.message)
+        ),
+        _("La personne n'est pas ajoutée : corrigez le formulaire."),
+    )
+    if error is not None:
+        return _team_page(form, 422, error)
     flash(_("La personne est ajoutée à l'équipe d'animation."), "success")
     return redirect(url_for(".team"), 303)
 
@@ -702,23 +696,20 @@ def edit_team_entry(entry_id: int):
         )
         return render_template("network/edit_team_entry.html", entry=entry, form=form, error=None)
     form = TeamEntryForm()
-    try:
-        if not form.validate_on_submit():
-            raise form_invalid(form, _("La fiche n'est pas modifiée : corrigez le formulaire."))
-        service.update_team_entry(
+    error = refusal(
+        form,
+        lambda: service.update_team_entry(
             current_user,
             entry_id,
             form.display_name.data,
             form.role.data,
             form.description.data or "",
-        )
-    except DomainError as error:
-        if error.status != 422:
-            raise
+        ),
+        _("La fiche n'est pas modifiée : corrigez le formulaire."),
+    )
+    if error is not None:
         return make_response(
-            render_template(
-                "network/edit_team_entry.html", entry=entry, form=form, error=error.message
-            ),
+            render_template("network/edit_team_entry.html", entry=entry, form=form, error=error),
             422,
         )
     flash(_("La fiche est modifiée."), "success")
