@@ -459,7 +459,9 @@ class Subscription(db.Model):
 class PostNotification(db.Model):
     """One e-mail owed to one subscriber about one message: written with the message, in its
     transaction (the unique constraint makes it once per subscriber), then sent, at once or in
-    the daily digest; `sent_at` is set when the SMTP server has accepted it."""
+    the daily digest; `sent_at` is set when the SMTP server has accepted it. A run about to
+    send it first takes it until `claimed_until` (services.discussion), so that two runs at
+    once never send it twice."""
 
     __tablename__ = "post_notification"
     __table_args__ = (
@@ -474,6 +476,7 @@ class PostNotification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Support requests ---------------------------------------------------------------------------

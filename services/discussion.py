@@ -11,7 +11,11 @@ theme, the author excepted, only people who still see the network) in the messag
 transaction. The immediate ones are sent right after the commit, over one SMTP connection;
 a failure leaves them unsent for `flask reseau envoyer`. The daily ones wait for
 `flask reseau resume`. Just before sending, a notification whose message was hidden since,
-whose recipient left the network or unsubscribed, is dropped (deleted, never sent).
+whose recipient left the network or unsubscribed, is dropped (deleted, never sent). A run
+takes the notifications it is about to send for CLAIM_LEASE (`claimed_until`), in a write
+transaction that rechecks them: two runs at once (two crons, a cron and the request that wrote
+them) never send one twice. One whose run stopped between the SMTP server and the record is
+sent again once the lease is over (at least once, never twice at once).
 """
 
 import re
@@ -62,8 +66,11 @@ EXCERPT_MAX = 280
 # A notification is tried this many times (the first send included), then left alone.
 MAX_ATTEMPTS = 5
 # `flask reseau envoyer` leaves a never-tried notification this long to the request that
-# wrote it (which sends it right after its commit), so that the two never send it both.
+# wrote it (which sends it right after its commit); the claim below keeps the two from both
+# sending it in any case.
 RETRY_GRACE = timedelta(seconds=60)
+# How long a run keeps the notifications it took: far longer than sending a batch takes.
+CLAIM_LEASE = timedelta(minutes=15)
 # Notifications sent over one SMTP connection.
 BATCH_SIZE = 200
 UNSUBSCRIBE_SALT = "commun.unsubscribe"
@@ -989,7 +996,7 @@ def _record(
             db.session.execute(
                 update(PostNotification)
                 .where(PostNotification.id.in_(failed))
-                .values(attempts=PostNotification.attempts + 1)
+                .values(attempts=PostNotification.attempts + 1, claimed_until=None)
             )
         if dropped:
             db.session.execute(
@@ -999,11 +1006,39 @@ def _record(
             )
 
 
+def _claim(ids: list[int]) -> set[int]:
+    """Take these notifications for this run, among them those still unsent and taken by no
+    other run (or by one whose lease is over); the ids taken. The UPDATE rechecks each row
+    once it holds it (PostgreSQL waits for a run taking it at the same moment, then sees it
+    taken; SQLite runs one write transaction at a time)."""
+    if not ids:
+        return set()
+    now = utcnow()
+    with write_transaction():
+        taken = db.session.scalars(
+            update(PostNotification)
+            .where(
+                PostNotification.id.in_(ids),
+                PostNotification.sent_at.is_(None),
+                or_(
+                    PostNotification.claimed_until.is_(None),
+                    PostNotification.claimed_until <= now,
+                ),
+            )
+            .values(claimed_until=now + CLAIM_LEASE)
+            .returning(PostNotification.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    return set(taken)
+
+
 def _send_immediate(*conditions) -> Delivery:
     delivery = Delivery()
     found = _items(PostNotification.digest.is_(False), *conditions)
     for start in range(0, max(len(found.keep), 1), BATCH_SIZE):
         batch = found.keep[start : start + BATCH_SIZE]
+        taken = _claim([item.id for item in batch])
+        batch = [item for item in batch if item.id in taken]
         results = mailer.send_batch([_notification_email(i, found.follows_thread) for i in batch])
         sent = [item.id for item, ok in zip(batch, results, strict=True) if ok]
         failed = [item.id for item, ok in zip(batch, results, strict=True) if not ok]
@@ -1099,6 +1134,12 @@ def send_digests(now: datetime | None = None) -> Delivery:
     people = list(by_person.items())
     for start in range(0, max(len(people), 1), BATCH_SIZE):
         batch = people[start : start + BATCH_SIZE]
+        taken = _claim([item.id for _p, items in batch for item in items])
+        batch = [
+            (person_id, mine)
+            for person_id, items in batch
+            if (mine := [item for item in items if item.id in taken])
+        ]
         results = mailer.send_batch([_digest_email(i, found.follows_thread) for _p, i in batch])
         sent_people = [p for (p, _i), ok in zip(batch, results, strict=True) if ok]
         sent = [i.id for (_p, items), ok in zip(batch, results, strict=True) if ok for i in items]

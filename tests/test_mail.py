@@ -5,6 +5,7 @@ and the one-click header; hidden messages never mailed; an SMTP server down, the
 
 import html
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -463,3 +464,108 @@ def test_the_digest_leaves_immediate_notifications_alone(app, runner):
     assert "0 résumé(s) envoyé(s)" in result.output and server.received == []
     rows = notifications()
     assert len(rows) == 3 and all(r.sent_at is None and r.attempts == 0 for r in rows)
+
+
+# Two sending runs at once ---------------------------------------------------------------------
+
+
+def _two_runs_at_once(app, monkeypatch, run) -> list:
+    """`run` in two threads, each with its own app context and session, both let go only once
+    each has read the unsent notifications: without the claim, both would send them all."""
+    barrier = threading.Barrier(2)
+    read = service._items
+
+    def read_then_wait(*conditions):
+        found = read(*conditions)
+        barrier.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(service, "_items", read_then_wait)
+    results: list = [None, None]
+
+    def worker(index: int) -> None:
+        with app.app_context():
+            try:
+                results[index] = run()
+            except Exception as error:  # asserted on below
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a run is stuck"
+    return results
+
+
+@pytest.mark.concurrency
+def test_two_sending_runs_at_once_send_each_notification_once(app, monkeypatch):
+    """Two `flask reseau envoyer` at once (two crons, or a slow one and the next)."""
+    scene = Scene()
+    port = free_port()
+    use_smtp(app, port)  # down when the reply is posted: three notifications wait
+    scene.reply()
+    db.session.commit()
+
+    with smtp_server(port=port) as server:
+        results = _two_runs_at_once(app, monkeypatch, service.send_pending_notifications)
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sorted(r.sent for r in results) == [0, 3]
+    assert sorted(server.recipients()) == sorted(
+        [scene.email("member"), scene.email("network"), scene.email("admin")]
+    )
+    rows = notifications()
+    assert all(row.sent_at is not None for row in rows) and len(rows) == 3
+
+
+@pytest.mark.concurrency
+def test_two_digest_runs_at_once_send_one_digest(app, monkeypatch):
+    scene = Scene()
+    member_id = scene.world.people["member"].id
+    db.session.execute(
+        update(NetworkMember)
+        .where(NetworkMember.person_id == member_id)
+        .values(notify_mode=NotifyMode.daily)
+    )
+    db.session.commit()
+    app.config["MAIL_SERVER"] = ""
+    scene.reply("Premier message du jour.")
+    scene.reply("Second message du jour.")
+    db.session.commit()
+
+    with smtp_server() as server:
+        use_smtp(app, server.port)
+        results = _two_runs_at_once(app, monkeypatch, service.send_digests)
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sorted(r.people for r in results) == [0, 1]
+    assert [m["To"] for m in server.messages()] == ["Membre-Reseau <membre-reseau@example.org>"]
+    assert all(row.sent_at is not None for row in notifications(person_id=member_id))
+
+
+def test_a_run_stopped_after_taking_its_notifications_is_relayed_once_its_lease_is_over(
+    app, runner, monkeypatch
+):
+    """A run killed between taking notifications and recording them: the next runs leave them
+    alone until the lease is over, then send them."""
+    scene = Scene()
+    use_smtp(app, free_port())
+    scene.reply()  # the server is down: three notifications wait, tried once
+    taken = service._claim([row.id for row in notifications()])
+    assert len(taken) == 3
+    assert service._claim(list(taken)) == set()  # taken: no other run gets them
+
+    with smtp_server() as server:
+        use_smtp(app, server.port)
+        runner.invoke(args=["reseau", "envoyer"])
+        assert server.received == []
+        later = utcnow() + service.CLAIM_LEASE + timedelta(seconds=1)
+        monkeypatch.setattr(service, "utcnow", lambda: later)
+        result = runner.invoke(args=["reseau", "envoyer"])
+
+    assert "3 notification(s) envoyée(s)" in result.output, result.output
+    assert len(server.received) == 3
