@@ -16,7 +16,8 @@ values are `request=<id>;status=<status>;assignee=<person id or empty>`.
 E-mail notices, sent after the commit, only with MAIL_SERVER set, never to the person who
 acted: a new request to each person of the network team (`is_network`); the team's answer,
 or closing with a message, to the requester; the requester's message (reply, or closing with
-a message) to the assignee, or to the whole team when nobody has it. They carry the subject,
+a message) to the assignee, or to the whole team when nobody has it; a request given to a
+colleague, to that colleague (not when one takes it oneself). They carry the subject,
 kind, urgency and the link, never the details, messages or files (legal matters stay on the
 site). A notice that cannot be sent is logged and dropped, never retried and never failing the
 action: the request's page shows its status anyway, and it is the source of truth.
@@ -294,6 +295,7 @@ NOTICE_ANSWER = "answer"  # the team answered: the requester
 NOTICE_TEAM_CLOSE = "team_close"  # the team closed with a last message: the requester
 NOTICE_REPLY = "reply"  # the requester wrote: the assignee, or the team
 NOTICE_REQUESTER_CLOSE = "requester_close"  # the requester closed with a message: the same
+NOTICE_ASSIGNED = "assigned"  # a colleague gave the request to someone of the team: them
 
 NOTICE_TEMPLATES = {
     NOTICE_NEW: "mail/support_new.txt",
@@ -301,6 +303,7 @@ NOTICE_TEMPLATES = {
     NOTICE_TEAM_CLOSE: "mail/support_answer.txt",
     NOTICE_REPLY: "mail/support_reply.txt",
     NOTICE_REQUESTER_CLOSE: "mail/support_reply.txt",
+    NOTICE_ASSIGNED: "mail/support_assigned.txt",
 }
 
 
@@ -323,6 +326,11 @@ class Notice:
     urgency: SupportUrgency
     requester_name: str
     assigned_to_recipient: bool = False  # reply notices: sent to the assignee alone
+    actor_name: str = ""  # who acted (the colleague who gave the request)
+
+
+def _recipient(person: Person) -> Recipient:
+    return Recipient(person.email, person.display_name)
 
 
 def _team_recipients(actor_id: int) -> list[Recipient]:
@@ -367,7 +375,7 @@ def _assignee_or_team(request: SupportRequest, actor_id: int) -> tuple[list[Reci
         if assignee is not None and is_network_team(assignee):
             if assignee.id == actor_id:
                 return [], True
-            return [Recipient(assignee.email, assignee.display_name)], True
+            return [_recipient(assignee)], True
     return _team_recipients(actor_id), False
 
 
@@ -381,6 +389,10 @@ def _notice(event: str, request: SupportRequest, actor: Person) -> Notice | None
         recipients = _team_recipients(actor.id)
     elif event in (NOTICE_ANSWER, NOTICE_TEAM_CLOSE):
         recipients = _requester_recipient(request, actor.id)
+    elif event == NOTICE_ASSIGNED:
+        assignee = db.session.get(Person, request.assignee_id)
+        recipients = [] if assignee.id == actor.id else [_recipient(assignee)]
+        assigned = True
     else:
         recipients, assigned = _assignee_or_team(request, actor.id)
     if not recipients:
@@ -400,6 +412,7 @@ def _notice(event: str, request: SupportRequest, actor: Person) -> Notice | None
         urgency=request.urgency,
         requester_name=requester_name or "",
         assigned_to_recipient=assigned,
+        actor_name=actor.display_name,
     )
 
 
@@ -417,6 +430,11 @@ def _notice_subject(notice: Notice) -> str:
         )
     if notice.event == NOTICE_REQUESTER_CLOSE:
         return _("[Réseau des élu·es] Demande d'appui close : %(subject)s", subject=notice.subject)
+    if notice.event == NOTICE_ASSIGNED:
+        return _(
+            "[Réseau des élu·es] Demande d'appui qui vous est confiée : %(subject)s",
+            subject=notice.subject,
+        )
     return _(
         "[Réseau des élu·es] Nouveau message sur la demande d'appui : %(subject)s",
         subject=notice.subject,
@@ -542,7 +560,9 @@ def assign_request(person: Person, request_id: int, assignee_id: int | None) -> 
         request.status = S.assigned
         request.updated_at = utcnow()
         _audit(person, "support.assign", request, before)
-        return assignee
+        notice = _notice(NOTICE_ASSIGNED, request, person)
+    send_notice(notice)
+    return assignee
 
 
 def answer_request(

@@ -172,13 +172,13 @@ def test_the_team_closing_with_a_message_tells_the_requester(app, mailbox, team)
     assert "Sans nouvelles" not in body
 
 
-def test_closing_without_a_message_assigning_and_reopening_send_nothing(app, mailbox, team):
+def test_closing_without_a_message_taking_it_oneself_and_reopening_send_nothing(app, mailbox, team):
     request_id = ask(team.member)
     other_id = ask(team.member, subject="Droit à la formation des élu·es")
     mailbox.clear()
     lead = client_for(app, team.lead)
 
-    assigned = lead.post(f"{BASE}/{request_id}/prise-en-charge", data={"assignee": team.jurist.id})
+    assigned = lead.post(f"{BASE}/{request_id}/prise-en-charge", data={"assignee": team.lead.id})
     assert assigned.status_code == 303
     assert lead.post(f"{BASE}/{request_id}/cloture").status_code == 303
     assert lead.post(f"{BASE}/{request_id}/reouverture").status_code == 303
@@ -187,6 +187,36 @@ def test_closing_without_a_message_assigning_and_reopening_send_nothing(app, mai
 
     assert current(request_id).status.value == "assigned"
     assert mailbox.received == []
+
+
+def test_a_request_given_to_a_colleague_tells_that_colleague_alone(app, mailbox, team):
+    request_id = ask(team.member, subject="Délibération sur la régie de l'eau")
+    mailbox.clear()
+    lead = client_for(app, team.lead)
+
+    given = lead.post(f"{BASE}/{request_id}/prise-en-charge", data={"assignee": team.jurist.id})
+
+    assert given.status_code == 303
+    [message] = mailbox.messages()
+    assert team.jurist.email in message["To"]
+    assert message["Subject"] == (
+        "[Réseau des élu·es] Demande d'appui qui vous est confiée : "
+        "Délibération sur la régie de l'eau"
+    )
+    body = text(message)
+    assert f"{team.lead.display_name} vous a confié la demande d'appui" in body
+    assert team.member.display_name in body and link(request_id) in body
+    assert "cette demande vous est confiée" in body
+    assert current(request_id).details not in body  # the details stay on the site
+
+    # Given back to the same person: refused, nothing sent; to the lead by the jurist: the lead.
+    again = lead.post(f"{BASE}/{request_id}/prise-en-charge", data={"assignee": team.jurist.id})
+    assert again.status_code == 409 and len(mailbox.received) == 1
+    jurist = client_for(app, team.jurist)
+    jurist.post(f"{BASE}/{request_id}/prise-en-charge", data={"assignee": team.lead.id})
+    assert [m["To"] for m in mailbox.messages()][1:] == [
+        f"{team.lead.display_name} <{team.lead.email}>"
+    ]
 
 
 def test_an_excluded_requester_is_not_mailed_a_link_they_cannot_open(app, mailbox, team):
