@@ -632,12 +632,24 @@ def query_words(q: str) -> list[str]:
     return words[:QUERY_WORDS]
 
 
+def _singular_prefix(word: str) -> str:
+    """What a French plural shares with its singular, for SQLite, which does not stem: the
+    final s or x dropped (« cantines » → « cantine », « eaux » → « eau »), -aux cut to -a
+    (« journaux » → « journa », which « journal » begins with). Short words stay whole."""
+    folded = word.casefold()
+    if len(word) > 4 and folded.endswith("aux"):
+        return word[:-2]
+    if len(word) > 3 and folded[-1] in "sx":
+        return word[:-1]
+    return word
+
+
 def _fts5_match(words: list[str]) -> str:
-    """Each word a quoted FTS5 string, matched as a prefix (« cantine » finds « cantines »);
-    the words together mean all of them. The very common words are left out, unless only
-    they were typed."""
+    """Each word a quoted FTS5 string, matched as a prefix (« cantine » finds « cantines »),
+    plural or singular alike (« cantines » finds « cantine »); the words together mean all of
+    them. The very common words are left out, unless only they were typed."""
     kept = [word for word in words if fold_text(word) not in _STOP_WORDS] or words
-    return " ".join('"' + word.replace('"', '""') + '"*' for word in kept)
+    return " ".join('"' + _singular_prefix(word).replace('"', '""') + '"*' for word in kept)
 
 
 @dataclass

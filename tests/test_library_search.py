@@ -120,6 +120,20 @@ def test_sqlite_matches_words_as_prefixes_without_accents(world):
     assert found("piscine electricite") == []
 
 
+@pytest.mark.skipif(POSTGRESQL, reason="SQLite's FTS5 matching (PostgreSQL stems)")
+def test_sqlite_finds_the_singular_from_the_plural(world):
+    add(world, "Repas", "La cantine bio de l'école, en régie.")
+    add(world, "Presse", "Un journal municipal ouvert à l'opposition.")
+    add(world, "Eau", "Le prix de l'eau potable.")
+    add(world, "Bus", "Un bus gratuit le samedi.")
+    assert found("cantines") == ["Repas"]
+    assert found("régies écoles") == ["Repas"]
+    assert found("journaux municipaux") == ["Presse"]
+    assert found("eaux") == ["Eau"]
+    assert found("bus") == ["Bus"]  # too short to be cut
+    assert found("cantinesx") == []
+
+
 def test_the_themes_the_council_and_the_kind_are_searched(world):
     add(
         world,
