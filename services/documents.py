@@ -228,40 +228,22 @@ def _not_a_document(name: str, data: bytes) -> DocumentRejected:
 
 
 def _check_pdf(name: str, data: bytes) -> None:
-    """The receipts' PDF checks (services/receipts.py: its header and end rules and its search
-    for active content), with words for a shared document rather than a receipt."""
-    if not receipts._PDF_HEADER.match(data) or b"%%EOF" not in data[-receipts._PDF_END_WINDOW :]:
-        try:
-            receipts._check_pdf(name, data)  # says which of the two is wrong
-        except receipts.ReceiptRejected as error:
-            raise DocumentRejected(error.message) from None
-    try:
-        active = receipts._active_content(data)
-    except receipts._TooMuchToInflate:
-        raise _rejected(
-            name,
-            _(
-                "ce PDF est démesuré une fois décompressé et ne peut être vérifié ; "
-                "imprimez-le de nouveau en PDF"
-            ),
-        ) from None
-    if active is not None:
-        what = {
-            b"JavaScript": _("du code JavaScript"),
-            b"Launch": _("une commande qui lance un programme"),
-            b"EmbeddedFile": _("des fichiers joints"),
-            b"EmbeddedFiles": _("des fichiers joints"),
-            b"RichMedia": _("du contenu multimédia actif"),
-        }[active]
-        raise _rejected(
-            name,
-            _(
-                "ce PDF contient %(what)s, à retirer d'un document partagé avec le réseau ; "
-                "imprimez-le en PDF (« Imprimer », puis « Enregistrer au format PDF ») pour en "
-                "obtenir une copie sans",
-                what=what,
-            ),
-        )
+    """The receipts' PDF checks (services/receipts.py), worded for a shared document."""
+    problem = receipts.pdf_problem(
+        data,
+        _(
+            "ce PDF est démesuré une fois décompressé et ne peut être vérifié ; "
+            "imprimez-le de nouveau en PDF"
+        ),
+        lambda what: _(
+            "ce PDF contient %(what)s, à retirer d'un document partagé avec le réseau ; "
+            "imprimez-le en PDF (« Imprimer », puis « Enregistrer au format PDF ») pour en "
+            "obtenir une copie sans",
+            what=what,
+        ),
+    )
+    if problem is not None:
+        raise _rejected(name, problem)
 
 
 # ZIP documents -----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import hashlib
 import io
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,47 +192,50 @@ def _active_content(data: bytes) -> bytes | None:
     return None
 
 
-def _check_pdf(name: str, data: bytes) -> None:
+def pdf_problem(data: bytes, too_large: str, active_content: Callable[[str], str]) -> str | None:
+    """Why this PDF is refused, or None: a version we do not know, a missing end, streams too
+    large once inflated to be searched (`too_large`), or active content (`active_content`
+    given what it is). Receipts and the network's documents share these checks and word
+    their last two answers for themselves."""
     if not _PDF_HEADER.match(data):
-        raise _rejected(
-            name,
-            _("ce PDF annonce une version inconnue (ni 1.0 à 1.7, ni 2.0) ; il ne peut être lu"),
-        )
+        return _("ce PDF annonce une version inconnue (ni 1.0 à 1.7, ni 2.0) ; il ne peut être lu")
     if b"%%EOF" not in data[-_PDF_END_WINDOW:]:
-        raise _rejected(
-            name,
-            _(
-                "le PDF est incomplet, sa fin manque (un téléchargement interrompu ?) ; "
-                "ouvrez-le pour vérifier, puis envoyez-le de nouveau"
-            ),
+        return _(
+            "le PDF est incomplet, sa fin manque (un téléchargement interrompu ?) ; "
+            "ouvrez-le pour vérifier, puis envoyez-le de nouveau"
         )
     try:
         active = _active_content(data)
     except _TooMuchToInflate:
-        raise _rejected(
-            name,
-            _(
-                "ce PDF est démesuré une fois décompressé et ne peut être vérifié ; "
-                "imprimez-le de nouveau en PDF ou envoyez un scan"
-            ),
-        ) from None
-    if active is not None:
-        what = {
-            b"JavaScript": _("du code JavaScript"),
-            b"Launch": _("une commande qui lance un programme"),
-            b"EmbeddedFile": _("des fichiers joints"),
-            b"EmbeddedFiles": _("des fichiers joints"),
-            b"RichMedia": _("du contenu multimédia actif"),
-        }[active]
-        raise _rejected(
-            name,
-            _(
-                "ce PDF contient %(what)s, qui n'a pas sa place dans un justificatif ; "
-                "imprimez-le en PDF (« Imprimer », puis « Enregistrer au format PDF ») pour "
-                "en obtenir une copie sans, ou envoyez un scan",
-                what=what,
-            ),
-        )
+        return too_large
+    if active is None:
+        return None
+    what = {
+        b"JavaScript": _("du code JavaScript"),
+        b"Launch": _("une commande qui lance un programme"),
+        b"EmbeddedFile": _("des fichiers joints"),
+        b"EmbeddedFiles": _("des fichiers joints"),
+        b"RichMedia": _("du contenu multimédia actif"),
+    }[active]
+    return active_content(what)
+
+
+def _check_pdf(name: str, data: bytes) -> None:
+    problem = pdf_problem(
+        data,
+        _(
+            "ce PDF est démesuré une fois décompressé et ne peut être vérifié ; "
+            "imprimez-le de nouveau en PDF ou envoyez un scan"
+        ),
+        lambda what: _(
+            "ce PDF contient %(what)s, qui n'a pas sa place dans un justificatif ; "
+            "imprimez-le en PDF (« Imprimer », puis « Enregistrer au format PDF ») pour "
+            "en obtenir une copie sans, ou envoyez un scan",
+            what=what,
+        ),
+    )
+    if problem is not None:
+        raise _rejected(name, problem)
 
 
 # Images --------------------------------------------------------------------------------------
