@@ -7,6 +7,7 @@ GET form that htmx also submits live, answered with the results fragment alone.
 """
 
 import math
+from collections.abc import Mapping
 
 from flask import (
     Blueprint,
@@ -64,15 +65,37 @@ DECISION_LABELS = {
 }
 
 
+class _Translated(Mapping):
+    """Lazy labels, each translated on its first use by a page and then kept for that page:
+    the directory shows three labels per mandate, 30 members a page."""
+
+    def __init__(self, lazy: dict):
+        self._lazy = lazy
+        self._done: dict = {}
+
+    def __getitem__(self, key):
+        try:
+            return self._done[key]
+        except KeyError:
+            text = self._done[key] = str(self._lazy[key])
+            return text
+
+    def __iter__(self):
+        return iter(self._lazy)
+
+    def __len__(self) -> int:
+        return len(self._lazy)
+
+
 @bp.app_context_processor
 def _labels():
-    # Functions and constants only: nothing is queried unless a template asks.
+    # Functions and constants only: nothing is queried or translated unless a template asks.
     return {
-        "mandate_level_labels": service.LEVEL_LABELS,
-        "mandate_role_labels": service.ROLE_LABELS,
-        "mandate_side_labels": service.SIDE_LABELS,
-        "network_status_labels": service.STATUS_LABELS,
-        "team_role_labels": service.TEAM_ROLE_LABELS,
+        "mandate_level_labels": _Translated(service.LEVEL_LABELS),
+        "mandate_role_labels": _Translated(service.ROLE_LABELS),
+        "mandate_side_labels": _Translated(service.SIDE_LABELS),
+        "network_status_labels": _Translated(service.STATUS_LABELS),
+        "team_role_labels": _Translated(service.TEAM_ROLE_LABELS),
         "sees_network_space": lambda: sees_network(current_user),
         "is_network_member_now": lambda: is_network_member(current_user),
     }
