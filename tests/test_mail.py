@@ -62,6 +62,17 @@ class Scene:
     def person(self, role: str) -> Person:
         return person_of(self.world, role)
 
+    def member_goes_daily(self) -> int:
+        """The member chooses the daily digest; their id."""
+        member_id = self.world.people["member"].id
+        db.session.execute(
+            update(NetworkMember)
+            .where(NetworkMember.person_id == member_id)
+            .values(notify_mode=NotifyMode.daily)
+        )
+        db.session.commit()
+        return member_id
+
     @property
     def author(self) -> Person:
         return db.session.get(Person, self.world.other_member.id)
@@ -139,12 +150,7 @@ def test_the_email_names_the_thread_the_author_and_links_back(mailbox):
 
 def test_a_daily_member_gets_no_email_now_but_a_digest_row(mailbox):
     scene = Scene()
-    db.session.execute(
-        update(NetworkMember)
-        .where(NetworkMember.person_id == scene.world.people["member"].id)
-        .values(notify_mode=NotifyMode.daily)
-    )
-    db.session.commit()
+    scene.member_goes_daily()
 
     posted = scene.reply()
 
@@ -392,13 +398,7 @@ def test_starttls_refused_by_the_server_never_fails_the_request(app, client, aut
 
 def test_the_daily_digest_lists_the_days_messages_by_thread_once(mailbox, runner):
     scene = Scene()
-    member_id = scene.world.people["member"].id
-    db.session.execute(
-        update(NetworkMember)
-        .where(NetworkMember.person_id == member_id)
-        .values(notify_mode=NotifyMode.daily)
-    )
-    db.session.commit()
+    member_id = scene.member_goes_daily()
     other_thread, _ = make_thread(scene.world.other_member, title="Cantines bio : le coût")
     subscribe(scene.world.people["member"], thread=other_thread)
     author = scene.author
@@ -435,13 +435,7 @@ def test_the_daily_digest_lists_the_days_messages_by_thread_once(mailbox, runner
 
 def test_the_digests_unsubscribe_all_link_ends_every_subscription(mailbox, runner, client):
     scene = Scene()
-    member_id = scene.world.people["member"].id
-    db.session.execute(
-        update(NetworkMember)
-        .where(NetworkMember.person_id == member_id)
-        .values(notify_mode=NotifyMode.daily)
-    )
-    db.session.commit()
+    member_id = scene.member_goes_daily()
     scene.reply()
     runner.invoke(args=["reseau", "resume"])
     [message] = [m for m in mailbox.messages() if "résumé" in m["Subject"]]
@@ -525,13 +519,7 @@ def test_two_sending_runs_at_once_send_each_notification_once(app, monkeypatch):
 @pytest.mark.concurrency
 def test_two_digest_runs_at_once_send_one_digest(app, monkeypatch):
     scene = Scene()
-    member_id = scene.world.people["member"].id
-    db.session.execute(
-        update(NetworkMember)
-        .where(NetworkMember.person_id == member_id)
-        .values(notify_mode=NotifyMode.daily)
-    )
-    db.session.commit()
+    member_id = scene.member_goes_daily()
     app.config["MAIL_SERVER"] = ""
     scene.reply("Premier message du jour.")
     scene.reply("Second message du jour.")
