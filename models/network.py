@@ -276,10 +276,10 @@ class Resource(db.Model):
 
 # French stemming on PostgreSQL: each resource's French vector, a column PostgreSQL generates
 # and stores from search_text, under a GIN index. The search filters and ranks on the stored
-# vector: ranking on `to_tsvector(search_text)` recomputed it for every match (264 ms of CPU
-# for a common word over 20,000 resources, against 8 ms stored). PostgreSQL's alone, so made
-# by SQL like SQLite's FTS5 table below, not by the model; `made_by_sql` lists both for
-# Alembic's comparison.
+# vector: ranking on `to_tsvector(search_text)` recomputed it for every match (`make bench`,
+# a common word over 20,000 resources: 264 ms of server CPU a search, 26 ms stored).
+# PostgreSQL's alone, so made by SQL like SQLite's FTS5 table below, not by the model;
+# `made_by_sql` lists both for Alembic's comparison.
 SEARCH_VECTOR = "search_vector"
 POSTGRESQL_SEARCH_INDEX = "ix_resource_search_vector"
 RESOURCE_TSVECTOR = literal_column(f"resource.{SEARCH_VECTOR}")
